@@ -1,0 +1,108 @@
+"""Expression prototypes and per-frame expression strength (Dolensek et al. 2020).
+
+- Neutral prototype: mean HOG of baseline frames.
+- Emotion prototype: mean HOG of the stimulus-window frames least correlated (Pearson) with the
+  neutral prototype (the lab's code averages the 10 least correlated frames).
+- ``change`` of a frame = 1 - Pearson r with the neutral prototype; ``strength`` of a frame for an
+  emotion = Pearson r with that emotion's prototype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mouseface.errors import InputError
+
+__all__ = ["pearson_rows", "pearson_matrix", "neutral_prototype", "least_correlated",
+           "emotion_prototype", "similarity_matrix"]
+
+
+def _centred_unit(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    Xc = X - X.mean(axis=-1, keepdims=True)
+    norm = np.linalg.norm(Xc, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, Xc / np.where(norm > 0, norm, 1.0), np.nan)
+
+
+def pearson_matrix(X: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Pearson r of every row of ``X`` with every row of ``P``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, d)
+        Feature vectors (e.g. per-frame HOG).
+    P : ndarray, shape (k, d)
+        Prototypes.
+
+    Returns
+    -------
+    ndarray of float64, shape (n, k)
+        Correlations in [-1, 1]; NaN where a vector is constant.
+    """
+    X = np.atleast_2d(X)
+    P = np.atleast_2d(P)
+    if X.shape[1] != P.shape[1]:
+        raise InputError(f"feature lengths differ: frames have {X.shape[1]}, prototypes "
+                         f"{P.shape[1]}; were they computed with the same HOG parameters and face size?")
+    return _centred_unit(X) @ _centred_unit(P).T
+
+
+def pearson_rows(X: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Pearson r of every row of ``X`` (n, d) with one vector ``p`` (d,); returns (n,)."""
+    return pearson_matrix(X, np.asarray(p)[None, :])[:, 0]
+
+
+def neutral_prototype(hog: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean HOG of the baseline frames.
+
+    Parameters
+    ----------
+    hog : ndarray, shape (n, d)
+    mask : ndarray of bool, shape (n,), optional
+        Frames to use (baseline windows, good quality); all frames when None.
+
+    Returns
+    -------
+    ndarray of float32, shape (d,)
+    """
+    sel = hog if mask is None else hog[np.asarray(mask, dtype=bool)]
+    if len(sel) == 0:
+        raise InputError("no baseline frames to build the neutral prototype from; check that the "
+                         "baseline window (e.g. [-2, 0] s) lies inside the video for some trial")
+    return sel.mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def least_correlated(hog: np.ndarray, neutral: np.ndarray, *, n: int = 10) -> np.ndarray:
+    """Indices of the ``n`` rows of ``hog`` least correlated with ``neutral`` (most changed first)."""
+    r = pearson_rows(hog, neutral)
+    r = np.where(np.isnan(r), np.inf, r)
+    return np.argsort(r, kind="stable")[: min(n, len(r))]
+
+
+def emotion_prototype(hog: np.ndarray, r_neutral: np.ndarray, *, n: int = 10) -> np.ndarray:
+    """Emotion prototype: mean of the ``n`` stimulus-window frames least correlated with neutral.
+
+    Parameters
+    ----------
+    hog : ndarray, shape (m, d)
+        HOG of the candidate frames (response windows of one emotion's trials).
+    r_neutral : ndarray, shape (m,)
+        Pearson r of each candidate with its session's neutral prototype.
+    n : int
+        Number of least-correlated frames averaged (10 in the lab's code).
+
+    Returns
+    -------
+    ndarray of float32, shape (d,)
+    """
+    if len(hog) == 0:
+        raise InputError("an emotion has no stimulus-window frames to build its prototype from")
+    r = np.where(np.isnan(r_neutral), np.inf, r_neutral)
+    idx = np.argsort(r, kind="stable")[: min(n, len(r))]
+    return hog[idx].mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def similarity_matrix(prototypes: np.ndarray) -> np.ndarray:
+    """Pearson r between every pair of prototypes, shape (k, k)."""
+    return pearson_matrix(prototypes, prototypes)

@@ -1,0 +1,240 @@
+"""Streaming feature extraction for one video: decode -> crop -> stabilise -> resize -> HOG.
+
+Decoding runs in its own thread and hands fixed-size chunks to the compute side through a bounded
+queue, so decoding and HOG overlap and memory stays flat whatever the video's length. Features are
+appended to a zarr store (``features.zarr``) as they are computed; nothing per-frame is kept in
+memory except the small 1-D series (times, motion, flags).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import zarr
+
+from mouseface.errors import DecodeWarning, InputError
+from mouseface.features.hog import hog, hog_shape
+from mouseface.features.motion import brightness_flags, motion_energy
+from mouseface.io.video import VideoReader
+
+__all__ = ["ExtractResult", "face_size", "resize_faces", "extract_features"]
+
+_DONE = object()
+
+
+def face_size(crop_hw: tuple[int, int], face_width: int | None) -> tuple[int, int]:
+    """Size (h, w) that a crop of size ``crop_hw`` is resized to before HOG (aspect kept)."""
+    h, w = crop_hw
+    if face_width is None or face_width == w:
+        return h, w
+    return max(1, int(round(h * face_width / w))), int(face_width)
+
+
+def resize_faces(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize uint8 frames ``(n, h, w)`` to ``size`` = (h', w') (area when shrinking, else linear)."""
+    n, h, w = frames.shape
+    if (h, w) == tuple(size):
+        return frames
+    interp = cv2.INTER_AREA if size[1] < w else cv2.INTER_LINEAR
+    out = np.empty((n, *size), dtype=np.uint8)
+    for i in range(n):
+        cv2.resize(frames[i], (size[1], size[0]), dst=out[i], interpolation=interp)
+    return out
+
+
+@dataclass
+class ExtractResult:
+    """Per-frame series and metadata of one extraction (HOG itself is in the zarr store).
+
+    Attributes
+    ----------
+    times : ndarray of float64, shape (n,)
+        Frame times in seconds from the first frame.
+    motion : ndarray of float32, shape (n,)
+        Motion energy (mean abs frame difference, gray levels).
+    dark, saturated : ndarray of bool, shape (n,)
+    shifts : ndarray of float32, shape (n, 2)
+        Per-frame stabilisation shifts (dy, dx) in pixels (zeros when stabilisation is off).
+    mean_face : ndarray of float32, shape (h', w')
+        Mean resized face crop.
+    decode_error : dict or None
+    timings : dict
+        Seconds spent decoding (waiting for frames) and computing.
+    """
+
+    times: np.ndarray
+    motion: np.ndarray
+    dark: np.ndarray
+    saturated: np.ndarray
+    shifts: np.ndarray
+    mean_face: np.ndarray
+    n_features: int
+    decode_error: dict | None = None
+    timings: dict = field(default_factory=dict)
+
+
+def _producer(reader: VideoReader, q: queue.Queue, stop: threading.Event) -> None:
+    try:
+        for chunk in reader.chunks(warn=False):
+            while not stop.is_set():
+                try:
+                    q.put(chunk, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+        q.put(_DONE)
+    except BaseException as exc:  # forwarded to the consumer thread
+        q.put(exc)
+
+
+def _create_store(path: Path, n_features: int, size: tuple[int, int]) -> zarr.Group:
+    g = zarr.open_group(str(path), mode="w", zarr_format=2)
+    chunk = max(1, (1 << 20) // (4 * n_features))
+
+    def arr(name: str, shape: tuple, chunks: tuple, dtype: str, dims: list[str]) -> None:
+        g.create_array(name, shape=shape, chunks=chunks, dtype=dtype,
+                       attributes={"_ARRAY_DIMENSIONS": dims})
+
+    arr("hog", (0, n_features), (chunk, n_features), "f4", ["frame", "feature"])
+    for name, dtype in (("time", "f8"), ("motion", "f4"), ("dark", "bool"), ("saturated", "bool")):
+        arr(name, (0,), (65536,), dtype, ["frame"])
+    arr("shift", (0, 2), (65536, 2), "f4", ["frame", "axis"])
+    return g
+
+
+def extract_features(
+    video: str | Path,
+    store: str | Path,
+    *,
+    roi: tuple[int, int, int, int] | None = None,
+    face_width: int | None = 256,
+    hog_params: dict | None = None,
+    stabiliser: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    chunk_size: int = 256,
+    n_jobs: int = 1,
+    fps: float = 30.0,
+    attrs: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ExtractResult:
+    """Stream a video through crop, optional stabilisation, resize and HOG into a zarr store.
+
+    Parameters
+    ----------
+    video : str or Path
+        Video file or image folder.
+    store : str or Path
+        Folder of the zarr store to create (overwritten). Write it to a temporary folder and
+        rename it for atomicity (see :func:`mouseface.io.outputs.atomic_dir`).
+    roi : (x, y, w, h) or None
+        Face crop in pixels; None = whole frame.
+    face_width : int or None
+        Width (px) crops are resized to before HOG; None = native size.
+    hog_params : dict
+        Keyword arguments of :func:`mouseface.hog` (orientations, pixels_per_cell, ...).
+    stabiliser : callable, optional
+        ``f(frames) -> (aligned_frames, shifts)`` applied to each chunk of crops.
+    chunk_size : int
+        Frames per chunk.
+    n_jobs : int
+        Threads for HOG.
+    fps : float
+        Frame rate of an image folder.
+    attrs : dict, optional
+        JSON-able attributes stored on the zarr group (provenance, parameters).
+    progress : callable, optional
+        Called with the number of frames done after each chunk.
+
+    Returns
+    -------
+    ExtractResult
+    """
+    hog_params = dict(hog_params or {})
+    reader = VideoReader(video, roi=roi, chunk_size=chunk_size, fps=fps)
+    crop_hw = (reader.roi[3], reader.roi[2]) if reader.roi else (reader.info.height,
+                                                                 reader.info.width)
+    size = face_size(crop_hw, face_width)
+    try:
+        n_features = int(np.prod(hog_shape(size, **{k: v for k, v in hog_params.items()
+                                                     if k in ("orientations", "pixels_per_cell",
+                                                              "cells_per_block")})))
+    except InputError as exc:
+        raise InputError(f"{video}: face crop {crop_hw[1]}x{crop_hw[0]} px (resized to "
+                         f"{size[1]}x{size[0]}) is too small for the HOG cells: {exc}") from None
+    g = _create_store(Path(store), n_features, size)
+    q: queue.Queue = queue.Queue(maxsize=3)
+    stop = threading.Event()
+    thread = threading.Thread(target=_producer, args=(reader, q, stop), daemon=True)
+    series: dict[str, list[np.ndarray]] = {k: [] for k in ("time", "motion", "dark", "sat", "shift")}
+    face_sum = np.zeros(size, dtype=np.float64)
+    previous = None
+    t_wait = t_compute = 0.0
+    thread.start()
+    try:
+        while True:
+            t0 = time.perf_counter()
+            item = q.get()
+            t1 = time.perf_counter()
+            t_wait += t1 - t0
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            frames = item.frames
+            if stabiliser is not None:
+                frames, shifts = stabiliser(frames)
+            else:
+                shifts = np.zeros((len(frames), 2), dtype=np.float32)
+            motion = motion_energy(frames, previous=previous)
+            previous = frames[-1]
+            dark, sat = brightness_flags(frames)
+            faces = resize_faces(frames, size)
+            face_sum += faces.sum(axis=0, dtype=np.float64)
+            g["hog"].append(hog(faces, n_jobs=n_jobs, **hog_params))
+            for key, val in (("time", item.times), ("motion", motion), ("dark", dark),
+                             ("sat", sat), ("shift", np.asarray(shifts, dtype=np.float32))):
+                series[key].append(val)
+            t_compute += time.perf_counter() - t1
+            if progress is not None:
+                progress(len(frames))
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    out = ExtractResult(
+        times=np.concatenate(series["time"]),
+        motion=np.concatenate(series["motion"]),
+        dark=np.concatenate(series["dark"]),
+        saturated=np.concatenate(series["sat"]),
+        shifts=np.concatenate(series["shift"]).reshape(-1, 2),
+        mean_face=(face_sum / max(1, reader.n_decoded)).astype(np.float32),
+        n_features=n_features,
+        decode_error=reader.decode_error,
+        timings={"decode_wait_s": round(t_wait, 3), "compute_s": round(t_compute, 3)},
+    )
+    for name, key in (("time", "time"), ("motion", "motion"), ("dark", "dark"),
+                      ("saturated", "sat")):
+        g[name].append(np.concatenate(series[key]))
+    g["shift"].append(out.shifts)
+    g.create_array("mean_face", data=out.mean_face, attributes={"_ARRAY_DIMENSIONS": ["y", "x"]})
+    g["hog"].attrs["coordinates"] = "time"
+    g.attrs.update({"roi": list(reader.roi) if reader.roi else None, "face_size": list(size),
+                    "hog": hog_params, "decode_error": out.decode_error, **(attrs or {})})
+    zarr.consolidate_metadata(str(store))
+    if out.decode_error is not None:
+        warnings.warn(
+            f"{video}: decoding stopped at frame {out.decode_error['frame']} "
+            f"({out.decode_error['message']}); the frames before it are used and the break is "
+            "recorded in provenance",
+            DecodeWarning,
+            stacklevel=2,
+        )
+    return out
