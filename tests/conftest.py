@@ -14,7 +14,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def shared_data() -> Path:
     """Path of ``../shared/data``; skips (or fails under MOUSEFACE_REQUIRE_DATA=1) when absent."""
     if not (SHARED_DATA / "der").is_dir():
-        msg = f"real-video test data not found at {SHARED_DATA} (checkout ../shared/data beside the repo)"
+        msg = f"real-video test data not found at {SHARED_DATA} (needs ../shared/data)"
         if os.environ.get("MOUSEFACE_REQUIRE_DATA") == "1":
             pytest.fail(msg + " but MOUSEFACE_REQUIRE_DATA=1")
         pytest.skip(msg)

@@ -23,8 +23,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix
 
-__all__ = ["PrototypeClassifier", "make_decoder", "DECODERS", "cross_validate_by_group",
-           "balanced_accuracy"]
+__all__ = [
+    "PrototypeClassifier",
+    "make_decoder",
+    "DECODERS",
+    "cross_validate_by_group",
+    "balanced_accuracy",
+]
 
 DECODERS = ("prototype", "forest", "linear")
 
@@ -49,6 +54,13 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, temperature: float = 0.02) -> None:
         self.temperature = temperature
 
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        # Pearson r of 2-feature vectors is always +-1: sklearn's toy 2-D datasets are
+        # meaningless for a correlation classifier (HOG has hundreds of features)
+        tags.classifier_tags.poor_score = True
+        return tags
+
     def fit(self, X: np.ndarray, y: np.ndarray) -> PrototypeClassifier:
         """Learn one prototype per class: the mean of that class's rows of ``X`` (n, d)."""
         X, y = validate_data(self, X, y)
@@ -65,7 +77,7 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Pearson r of each row with each class prototype, shape (n, k) (or (n,) for 2 classes)."""
         r = self._r(X)
-        return r[:, 1] - r[:, 0] if len(self.classes_) == 2 else r
+        return r[:, 1] - r[:, 0] if r.shape[1] == 2 else r
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Softmax of the correlations, shape (n, k)."""
@@ -76,7 +88,8 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Class of the most correlated prototype, shape (n,)."""
-        return self.classes_[np.argmax(self._r(X), axis=1)]
+        r = self._r(X)
+        return self.classes_[np.argmax(r, axis=1)]
 
 
 def make_decoder(name: str, *, n_components: int = 30, random_state: int = 0) -> BaseEstimator:
@@ -84,17 +97,25 @@ def make_decoder(name: str, *, n_components: int = 30, random_state: int = 0) ->
     if name == "prototype":
         return PrototypeClassifier()
     if name == "forest":
-        return Pipeline([
-            ("pca", PCA(n_components=n_components, random_state=random_state)),
-            ("rf", RandomForestClassifier(n_estimators=200, min_samples_leaf=2, n_jobs=1,
-                                          random_state=random_state)),
-        ])
+        return Pipeline(
+            [
+                ("pca", PCA(n_components=n_components, random_state=random_state)),
+                (
+                    "rf",
+                    RandomForestClassifier(
+                        n_estimators=200, min_samples_leaf=2, n_jobs=1, random_state=random_state
+                    ),
+                ),
+            ]
+        )
     if name == "linear":
-        return Pipeline([
-            ("scale", StandardScaler()),
-            ("pca", PCA(n_components=n_components, random_state=random_state)),
-            ("lr", LogisticRegression(C=0.1, max_iter=2000)),
-        ])
+        return Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("pca", PCA(n_components=n_components, random_state=random_state)),
+                ("lr", LogisticRegression(C=0.1, max_iter=2000)),
+            ]
+        )
     raise InputError(f"unknown decoder {name!r}; choose from {', '.join(DECODERS)}")
 
 
@@ -151,8 +172,10 @@ def cross_validate_by_group(
     groups = np.asarray(groups)
     uniq = np.unique(groups)
     if len(uniq) < 2:
-        raise InputError(f"cross-validation by {what} needs at least 2 {what}s, got "
-                         f"{len(uniq)} ({', '.join(map(str, uniq))}); add sessions of another {what}")
+        raise InputError(
+            f"cross-validation by {what} needs at least 2 {what}s, got "
+            f"{len(uniq)} ({', '.join(map(str, uniq))}); add sessions of another {what}"
+        )
     classes = np.unique(y)
     if len(classes) < 2:
         raise InputError(f"decoding needs at least 2 classes, got only {classes.tolist()}")
@@ -167,7 +190,14 @@ def cross_validate_by_group(
         predicted[te] = est.predict(X[te])
         cols = np.searchsorted(classes, est.classes_)
         proba[np.ix_(te, cols)] = est.predict_proba(X[te])
-        rows.append({"fold": fold, "held_out": str(groups[te][0]), "n_train": len(tr),
-                     "n_test": len(te), "accuracy": float(np.mean(predicted[te] == y[te])),
-                     "balanced_accuracy": balanced_accuracy(y[te], predicted[te])})
+        rows.append(
+            {
+                "fold": fold,
+                "held_out": str(groups[te][0]),
+                "n_train": len(tr),
+                "n_test": len(te),
+                "accuracy": float(np.mean(predicted[te] == y[te])),
+                "balanced_accuracy": balanced_accuracy(y[te], predicted[te]),
+            }
+        )
     return pd.DataFrame(rows), predicted, proba, classes

@@ -13,8 +13,14 @@ import numpy as np
 
 from mouseface.errors import InputError
 
-__all__ = ["pearson_rows", "pearson_matrix", "neutral_prototype", "least_correlated",
-           "emotion_prototype", "similarity_matrix"]
+__all__ = [
+    "pearson_rows",
+    "pearson_matrix",
+    "neutral_prototype",
+    "least_correlated",
+    "emotion_prototype",
+    "similarity_matrix",
+]
 
 
 def _centred_unit(X: np.ndarray) -> np.ndarray:
@@ -43,8 +49,10 @@ def pearson_matrix(X: np.ndarray, P: np.ndarray) -> np.ndarray:
     X = np.atleast_2d(X)
     P = np.atleast_2d(P)
     if X.shape[1] != P.shape[1]:
-        raise InputError(f"feature lengths differ: frames have {X.shape[1]}, prototypes "
-                         f"{P.shape[1]}; were they computed with the same HOG parameters and face size?")
+        raise InputError(
+            f"feature lengths differ: frames have {X.shape[1]}, prototypes "
+            f"{P.shape[1]}; were they computed with the same HOG parameters and face size?"
+        )
     return _centred_unit(X) @ _centred_unit(P).T
 
 
@@ -68,13 +76,15 @@ def neutral_prototype(hog: np.ndarray, mask: np.ndarray | None = None) -> np.nda
     """
     sel = hog if mask is None else hog[np.asarray(mask, dtype=bool)]
     if len(sel) == 0:
-        raise InputError("no baseline frames to build the neutral prototype from; check that the "
-                         "baseline window (e.g. [-2, 0] s) lies inside the video for some trial")
+        raise InputError(
+            "no baseline frames to build the neutral prototype from; check that the "
+            "baseline window (e.g. [-2, 0] s) lies inside the video for some trial"
+        )
     return sel.mean(axis=0, dtype=np.float64).astype(np.float32)
 
 
 def least_correlated(hog: np.ndarray, neutral: np.ndarray, *, n: int = 10) -> np.ndarray:
-    """Indices of the ``n`` rows of ``hog`` least correlated with ``neutral`` (most changed first)."""
+    """Indices of the ``n`` rows of ``hog`` least correlated with ``neutral``."""
     r = pearson_rows(hog, neutral)
     r = np.where(np.isnan(r), np.inf, r)
     return np.argsort(r, kind="stable")[: min(n, len(r))]

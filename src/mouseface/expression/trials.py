@@ -74,6 +74,7 @@ def trial_table(
     strengths: Mapping[str, np.ndarray],
     *,
     good: np.ndarray,
+    still: np.ndarray | None = None,
     masks: Mapping[str, list[np.ndarray]],
     min_good: float = 0.5,
 ) -> pd.DataFrame:
@@ -91,10 +92,14 @@ def trial_table(
         Per-frame Pearson r with each emotion prototype.
     good : ndarray of bool, shape (n,)
         Frames without a quality flag; windows average good frames when there are any.
+    still : ndarray of bool, shape (n,), optional
+        Frames without unusually large motion. A trial whose baseline is mostly not still
+        (the animal was moving before the stimulus) is not ``valid``.
     masks : mapping
         ``{"baseline": [...], "response": [...]}`` from :func:`window_masks`.
     min_good : float
-        A trial is ``valid`` when at least this fraction of frames in both windows is good.
+        A trial is ``valid`` when at least this fraction of frames in both windows is good
+        (and of baseline frames is still).
 
     Returns
     -------
@@ -107,6 +112,8 @@ def trial_table(
     for k, (_, ev) in enumerate(events.iterrows()):
         b, r = masks["baseline"][k], masks["response"][k]
         frac_good = min(good[b].mean(), good[r].mean())
+        if still is not None:
+            frac_good = min(frac_good, still[b].mean())
         row = {
             "trial": int(ev["trial"]),
             "trial_type": ev["trial_type"],

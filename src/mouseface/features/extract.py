@@ -39,7 +39,7 @@ def face_size(crop_hw: tuple[int, int], face_width: int | None) -> tuple[int, in
 
 
 def resize_faces(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize uint8 frames ``(n, h, w)`` to ``size`` = (h', w') (area when shrinking, else linear)."""
+    """Resize uint8 frames ``(n, h, w)`` to ``size`` = (h2, w2); area if shrinking, else linear."""
     n, h, w = frames.shape
     if (h, w) == tuple(size):
         return frames
@@ -102,8 +102,9 @@ def _create_store(path: Path, n_features: int, size: tuple[int, int]) -> zarr.Gr
     chunk = max(1, (1 << 20) // (4 * n_features))
 
     def arr(name: str, shape: tuple, chunks: tuple, dtype: str, dims: list[str]) -> None:
-        g.create_array(name, shape=shape, chunks=chunks, dtype=dtype,
-                       attributes={"_ARRAY_DIMENSIONS": dims})
+        g.create_array(
+            name, shape=shape, chunks=chunks, dtype=dtype, attributes={"_ARRAY_DIMENSIONS": dims}
+        )
 
     arr("hog", (0, n_features), (chunk, n_features), "f4", ["frame", "feature"])
     for name, dtype in (("time", "f8"), ("motion", "f4"), ("dark", "bool"), ("saturated", "bool")):
@@ -160,21 +161,35 @@ def extract_features(
     """
     hog_params = dict(hog_params or {})
     reader = VideoReader(video, roi=roi, chunk_size=chunk_size, fps=fps)
-    crop_hw = (reader.roi[3], reader.roi[2]) if reader.roi else (reader.info.height,
-                                                                 reader.info.width)
+    crop_hw = (
+        (reader.roi[3], reader.roi[2]) if reader.roi else (reader.info.height, reader.info.width)
+    )
     size = face_size(crop_hw, face_width)
     try:
-        n_features = int(np.prod(hog_shape(size, **{k: v for k, v in hog_params.items()
-                                                     if k in ("orientations", "pixels_per_cell",
-                                                              "cells_per_block")})))
+        n_features = int(
+            np.prod(
+                hog_shape(
+                    size,
+                    **{
+                        k: v
+                        for k, v in hog_params.items()
+                        if k in ("orientations", "pixels_per_cell", "cells_per_block")
+                    },
+                )
+            )
+        )
     except InputError as exc:
-        raise InputError(f"{video}: face crop {crop_hw[1]}x{crop_hw[0]} px (resized to "
-                         f"{size[1]}x{size[0]}) is too small for the HOG cells: {exc}") from None
+        raise InputError(
+            f"{video}: face crop {crop_hw[1]}x{crop_hw[0]} px (resized to "
+            f"{size[1]}x{size[0]}) is too small for the HOG cells: {exc}"
+        ) from None
     g = _create_store(Path(store), n_features, size)
     q: queue.Queue = queue.Queue(maxsize=3)
     stop = threading.Event()
     thread = threading.Thread(target=_producer, args=(reader, q, stop), daemon=True)
-    series: dict[str, list[np.ndarray]] = {k: [] for k in ("time", "motion", "dark", "sat", "shift")}
+    series: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("time", "motion", "dark", "sat", "shift")
+    }
     face_sum = np.zeros(size, dtype=np.float64)
     previous = None
     t_wait = t_compute = 0.0
@@ -200,8 +215,13 @@ def extract_features(
             faces = resize_faces(frames, size)
             face_sum += faces.sum(axis=0, dtype=np.float64)
             g["hog"].append(hog(faces, n_jobs=n_jobs, **hog_params))
-            for key, val in (("time", item.times), ("motion", motion), ("dark", dark),
-                             ("sat", sat), ("shift", np.asarray(shifts, dtype=np.float32))):
+            for key, val in (
+                ("time", item.times),
+                ("motion", motion),
+                ("dark", dark),
+                ("sat", sat),
+                ("shift", np.asarray(shifts, dtype=np.float32)),
+            ):
                 series[key].append(val)
             t_compute += time.perf_counter() - t1
             if progress is not None:
@@ -220,14 +240,25 @@ def extract_features(
         decode_error=reader.decode_error,
         timings={"decode_wait_s": round(t_wait, 3), "compute_s": round(t_compute, 3)},
     )
-    for name, key in (("time", "time"), ("motion", "motion"), ("dark", "dark"),
-                      ("saturated", "sat")):
+    for name, key in (
+        ("time", "time"),
+        ("motion", "motion"),
+        ("dark", "dark"),
+        ("saturated", "sat"),
+    ):
         g[name].append(np.concatenate(series[key]))
     g["shift"].append(out.shifts)
     g.create_array("mean_face", data=out.mean_face, attributes={"_ARRAY_DIMENSIONS": ["y", "x"]})
     g["hog"].attrs["coordinates"] = "time"
-    g.attrs.update({"roi": list(reader.roi) if reader.roi else None, "face_size": list(size),
-                    "hog": hog_params, "decode_error": out.decode_error, **(attrs or {})})
+    g.attrs.update(
+        {
+            "roi": list(reader.roi) if reader.roi else None,
+            "face_size": list(size),
+            "hog": hog_params,
+            "decode_error": out.decode_error,
+            **(attrs or {}),
+        }
+    )
     zarr.consolidate_metadata(str(store))
     if out.decode_error is not None:
         warnings.warn(

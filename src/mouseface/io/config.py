@@ -20,8 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mouseface.errors import InputError
 
-__all__ = ["HogParams", "Windows", "SessionConfig", "ProjectConfig", "load_config",
-           "config_from_dict"]
+__all__ = [
+    "HogParams",
+    "Windows",
+    "SessionConfig",
+    "ProjectConfig",
+    "load_config",
+    "config_from_dict",
+]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -147,7 +153,9 @@ def _resolve(p: Path | None, base: Path) -> Path | None:
     return p if p.is_absolute() else (base / p)
 
 
-def config_from_dict(data: dict, *, base: str | Path = ".", source: str = "config") -> ProjectConfig:
+def config_from_dict(
+    data: dict, *, base: str | Path = ".", source: str = "config"
+) -> ProjectConfig:
     """Validate a config mapping; relative paths resolve against ``base``."""
     if not isinstance(data, dict):
         raise InputError(f"{source}: the config must be a mapping with a 'sessions' list")
@@ -157,8 +165,9 @@ def config_from_dict(data: dict, *, base: str | Path = ".", source: str = "confi
         raise InputError(_format_error(exc, source)) from None
     base = Path(base)
     sessions = [
-        s.model_copy(update={k: _resolve(getattr(s, k), base)
-                             for k in ("video", "events", "neural", "opto")})
+        s.model_copy(
+            update={k: _resolve(getattr(s, k), base) for k in ("video", "events", "neural", "opto")}
+        )
         for s in cfg.sessions
     ]
     return cfg.model_copy(update={"sessions": sessions})

@@ -14,8 +14,13 @@ import pandas as pd
 from mouseface.errors import InputError
 from mouseface.io.outputs import write_text_atomic
 
-__all__ = ["EVENT_COLUMNS", "read_events", "check_events_in_video", "write_events",
-           "events_from_signal"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "read_events",
+    "check_events_in_video",
+    "write_events",
+    "events_from_signal",
+]
 
 EVENT_COLUMNS = ("onset", "duration", "trial_type", "intensity", "state", "trial")
 _NA = ["n/a", "N/A", "NA", "nan", "NaN", ""]
@@ -62,41 +67,60 @@ def read_events(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: events file not found; give a TSV/CSV with columns onset, "
-                         "duration, trial_type")
+        raise InputError(
+            f"{path}: events file not found; give a TSV/CSV with columns onset, "
+            "duration, trial_type"
+        )
     sep = "," if path.suffix.lower() == ".csv" else "\t"
     try:
         df = pd.read_csv(path, sep=sep, na_values=_NA, keep_default_na=False, dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be parsed as a {'CSV' if sep == ',' else 'TSV'} table "
-                         f"({exc}); use one header row and one row per stimulus") from exc
+        raise InputError(
+            f"{path}: cannot be parsed as a {'CSV' if sep == ',' else 'TSV'} table "
+            f"({exc}); use one header row and one row per stimulus"
+        ) from exc
     df.columns = [c.strip() for c in df.columns]
     missing = [c for c in ("onset", "trial_type") if c not in df.columns]
     if missing:
         found = ", ".join(df.columns) or "none"
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {found}); an "
-                         "events table needs onset (s), duration (s) and trial_type"
-                         + (" — is it tab-separated?" if len(df.columns) == 1 else ""))
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)} (found: {found}); an "
+            "events table needs onset (s), duration (s) and trial_type"
+            + (" — is it tab-separated?" if len(df.columns) == 1 else "")
+        )
     out = pd.DataFrame(index=df.index)
     out["onset"] = _numeric(df, "onset", path, required=True).astype(float)
-    out["duration"] = (_numeric(df, "duration", path, required=False).fillna(0.0).astype(float)
-                       if "duration" in df.columns else 0.0)
+    out["duration"] = (
+        _numeric(df, "duration", path, required=False).fillna(0.0).astype(float)
+        if "duration" in df.columns
+        else 0.0
+    )
     for col in ("onset", "duration"):
         neg = out[col] < 0
         if neg.any():
             i = int(np.flatnonzero(neg.to_numpy())[0])
-            raise InputError(f"{path}, line {_row(i)}: {col} {out[col].iloc[i]} is negative; "
-                             f"{col} is in seconds from the first video frame")
+            raise InputError(
+                f"{path}, line {_row(i)}: {col} {out[col].iloc[i]} is negative; "
+                f"{col} is in seconds from the first video frame"
+            )
     tt = df["trial_type"].fillna("").astype(str).str.strip()
     if (tt == "").any():
         i = int(np.flatnonzero((tt == "").to_numpy())[0])
-        raise InputError(f"{path}, line {_row(i)}: trial_type is empty; name the stimulus "
-                         "(e.g. sucrose, quinine, tail_shock)")
+        raise InputError(
+            f"{path}, line {_row(i)}: trial_type is empty; name the stimulus "
+            "(e.g. sucrose, quinine, tail_shock)"
+        )
     out["trial_type"] = tt
-    out["intensity"] = (_numeric(df, "intensity", path, required=False).astype(float)
-                        if "intensity" in df.columns else np.nan)
-    out["state"] = (df["state"].astype(object).where(df["state"].notna(), None)
-                    if "state" in df.columns else None)
+    out["intensity"] = (
+        _numeric(df, "intensity", path, required=False).astype(float)
+        if "intensity" in df.columns
+        else np.nan
+    )
+    out["state"] = (
+        df["state"].astype(object).where(df["state"].notna(), None)
+        if "state" in df.columns
+        else None
+    )
     if "trial" in df.columns:
         trial = _numeric(df, "trial", path, required=True)
         if (trial != trial.round()).any():
@@ -105,8 +129,10 @@ def read_events(path: str | Path) -> pd.DataFrame:
         dup = out["trial"].duplicated()
         if dup.any():
             i = int(np.flatnonzero(dup.to_numpy())[0])
-            raise InputError(f"{path}, line {_row(i)}: trial {out['trial'].iloc[i]} appears "
-                             "twice; trial ids must be unique within a file")
+            raise InputError(
+                f"{path}, line {_row(i)}: trial {out['trial'].iloc[i]} appears "
+                "twice; trial ids must be unique within a file"
+            )
     else:
         out["trial"] = np.arange(1, len(out) + 1)
     if out.empty:

@@ -18,8 +18,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_path", "atomic_dir", "write_text_atomic", "write_json_atomic",
-           "write_parquet_atomic", "write_netcdf_atomic", "sha256_file"]
+__all__ = [
+    "atomic_path",
+    "atomic_dir",
+    "write_text_atomic",
+    "write_json_atomic",
+    "write_parquet_atomic",
+    "write_netcdf_atomic",
+    "sha256_file",
+]
 
 
 @contextmanager

@@ -23,7 +23,16 @@ from mouseface.errors import DecodeWarning, InputError
 __all__ = ["FrameChunk", "VideoInfo", "VideoReader", "probe_video", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-_LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray", "nv12"}
+_LUMA_FORMATS = {
+    "yuv420p",
+    "yuvj420p",
+    "yuv422p",
+    "yuvj422p",
+    "yuv444p",
+    "yuvj444p",
+    "gray",
+    "nv12",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class VideoInfo:
     duration : float or None
         Duration in seconds, when known.
     codec : str
+    frames_announced : int or None
+        Exact frame count written in the container header, when there is one (used to detect
+        truncated files).
     """
 
     path: Path
@@ -51,6 +63,7 @@ class VideoInfo:
     fps: float
     duration: float | None
     codec: str
+    frames_announced: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +112,10 @@ def probe_video(path: str | Path, *, fps: float = 30.0) -> VideoInfo:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file; check the path (relative paths in a config are "
-                         "resolved against the config's folder)")
+        raise InputError(
+            f"{path}: no such file; check the path (relative paths in a config are "
+            "resolved against the config's folder)"
+        )
     if path.is_dir():
         files = _image_files(path)
         first = cv2.imread(str(files[0]), cv2.IMREAD_GRAYSCALE)
@@ -119,14 +134,25 @@ def probe_video(path: str | Path, *, fps: float = 30.0) -> VideoInfo:
                 duration = float(stream.duration * stream.time_base)
             elif container.duration is not None:
                 duration = container.duration / 1e6
-            n = int(stream.frames) if stream.frames else None
+            announced = int(stream.frames) if stream.frames else None
+            n = announced
             if n is None and duration and rate:
                 n = int(round(duration * rate))
-            return VideoInfo(path, stream.codec_context.width, stream.codec_context.height, n,
-                             rate, duration, stream.codec_context.name)
+            return VideoInfo(
+                path,
+                stream.codec_context.width,
+                stream.codec_context.height,
+                n,
+                rate,
+                duration,
+                stream.codec_context.name,
+                announced,
+            )
     except av.FFmpegError as exc:
-        raise InputError(f"{path}: cannot be read as a video ({exc}); check that the file is a "
-                         "complete video (mp4, avi, mkv, mov) or a folder of images") from exc
+        raise InputError(
+            f"{path}: cannot be read as a video ({exc}); check that the file is a "
+            "complete video (mp4, avi, mkv, mov) or a folder of images"
+        ) from exc
 
 
 def _gray(frame: av.VideoFrame) -> np.ndarray:
@@ -181,7 +207,14 @@ class VideoReader:
         self.info = probe_video(self.path, fps=self.fps)
         if self.roi is not None:
             x, y, w, h = (int(v) for v in self.roi)
-            if w < 1 or h < 1 or x < 0 or y < 0 or x + w > self.info.width or y + h > self.info.height:
+            if (
+                w < 1
+                or h < 1
+                or x < 0
+                or y < 0
+                or x + w > self.info.width
+                or y + h > self.info.height
+            ):
                 raise InputError(
                     f"{self.path}: ROI x,y,w,h = {x},{y},{w},{h} lies outside the "
                     f"{self.info.width}x{self.info.height} frame; give a box inside the frame "
@@ -200,7 +233,9 @@ class VideoReader:
             for i, f in enumerate(_image_files(self.path)):
                 img = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
                 if img is None or img.shape != (self.info.height, self.info.width):
-                    self._broke(i, f"{f.name} is unreadable or not {self.info.width}x{self.info.height}")
+                    self._broke(
+                        i, f"{f.name} is unreadable or not {self.info.width}x{self.info.height}"
+                    )
                     return
                 yield self._crop(img), i / self.fps
             return
@@ -221,6 +256,14 @@ class VideoReader:
                     i += 1
         except av.FFmpegError as exc:
             self._broke(i, str(exc))
+            return
+        expected = self.info.frames_announced
+        if expected and i < expected - max(2, expected // 100):
+            self._broke(
+                i,
+                f"the container announces {expected} frames but only {i} decode; "
+                "the file is probably truncated",
+            )
 
     def _broke(self, i: int, message: str) -> None:
         self.decode_error = {"frame": i, "message": message}
@@ -263,8 +306,10 @@ class VideoReader:
             yield self._emit(buf, times)
         if self.n_decoded == 0:
             why = f" ({self.decode_error['message']})" if self.decode_error else ""
-            raise InputError(f"{self.path}: the video holds no decodable frames{why}; check that "
-                             "the file is a complete video")
+            raise InputError(
+                f"{self.path}: the video holds no decodable frames{why}; check that "
+                "the file is a complete video"
+            )
         if self.decode_error is not None and warn:
             self._warn()
 

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from mouseface.errors import InputError
+from mouseface.io.config import load_config, trial_emotion
+
+MINIMAL = """\
+sessions:
+  - {id: t00, animal: m1, video: videos/t00.mp4, events: events/t00.tsv, roi: [0, 15, 120, 100]}
+emotions: {shock: pain}          # trial_type -> emotion
+windows: {baseline: [-2, 0], response: [0, 2]}
+"""
+
+
+def _cfg(tmp_path, text):
+    p = tmp_path / "mouseface.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_minimal_config_from_the_issue(tmp_path):
+    cfg = load_config(_cfg(tmp_path, MINIMAL))
+    s = cfg.sessions[0]
+    assert s.video == tmp_path.resolve() / "videos" / "t00.mp4"
+    assert s.events == tmp_path.resolve() / "events" / "t00.tsv"
+    assert s.roi == (0, 15, 120, 100)
+    assert cfg.emotions == {"shock": "pain"}
+    assert cfg.windows.baseline == (-2.0, 0.0) and cfg.windows.response == (0.0, 2.0)
+    assert cfg.hog.orientations == 8 and cfg.hog.pixels_per_cell == (32, 32)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ("emotoins: {a: b}\n", "unknown key 'emotoins' \\(did you mean 'emotions'\\?\\)"),
+        ("windows: {baseline: [0, -2]}\n", "start must be before its end"),
+        ("hog: {orientation: 9}\n", "unknown key 'hog.orientation' \\(did you mean 'orientations'"),
+        ("emotions: {shock: neutral}\n", "'neutral' is the baseline class"),
+    ],
+)
+def test_bad_configs_are_input_errors_with_hints(tmp_path, extra, match):
+    text = MINIMAL.split("emotions")[0] + extra
+    with pytest.raises(InputError, match=match):
+        load_config(_cfg(tmp_path, text))
+
+
+def test_session_key_typo_and_duplicate_ids(tmp_path):
+    with pytest.raises(InputError, match=r"sessions\.0\.vidoe.*did you mean 'video'"):
+        load_config(_cfg(tmp_path, "sessions:\n  - {id: a, animal: m, vidoe: x.mp4}\n"))
+    with pytest.raises(InputError, match="appears twice"):
+        load_config(
+            _cfg(
+                tmp_path,
+                "sessions:\n  - {id: a, animal: m, video: x}\n  - {id: a, animal: m, video: y}\n",
+            )
+        )
+
+
+def test_yaml_syntax_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_config(_cfg(tmp_path, "sessions: [\n"))
+    with pytest.raises(InputError, match="config file not found"):
+        load_config(tmp_path / "none.yaml")
+
+
+def test_trial_emotion_strict_and_lenient():
+    assert trial_emotion("shock", {"shock": "pain"}, source="e", strict=True) == "pain"
+    assert trial_emotion("sucrose", {}, source="e", strict=False) == "sucrose"
+    with pytest.raises(InputError, match="trial_type 'sucrose' has no emotion"):
+        trial_emotion("sucrose", {"shock": "pain"}, source="e.tsv", strict=True)
