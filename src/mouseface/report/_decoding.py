@@ -1,0 +1,128 @@
+"""Report section 4: decoder scores per fold and confusion matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mouseface.report import figures as fg
+from mouseface.report._load import Outputs
+from mouseface.report._sections import Section, class_order, img, section, table
+
+_COLUMNS = {"decoder", "level", "fold", "metric", "value"}
+
+
+def _summary(scores: pd.DataFrame, n_test: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (dec, lev), g in scores.groupby(["decoder", "level"], sort=True):
+        row: dict[str, object] = {"decoder": dec, "level": lev, "folds": g["fold"].nunique()}
+        for metric in ("accuracy", "balanced_accuracy"):
+            v = g.loc[g["metric"] == metric, "value"].to_numpy(float)
+            v = v[np.isfinite(v)]
+            name = metric.replace("_", " ")
+            if v.size == 0:
+                row[name] = "–"
+            elif v.size == 1:
+                row[name] = f"{v[0]:.3f}"
+            else:
+                row[name] = f"{v.mean():.3f} ± {v.std(ddof=1):.3f} [{v.min():.3f}–{v.max():.3f}]"
+        nt = n_test.loc[(n_test["decoder"] == dec) & (n_test["level"] == lev), "value"]
+        row["n test"] = int(nt.sum()) if len(nt) else "–"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def confusion_counts(counts: pd.DataFrame, out: Outputs) -> dict[tuple[str, str], pd.DataFrame]:
+    """Confusion counts summed over folds per (decoder, level), classes in report order.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        The ``metric == "count"`` rows: decoder, level, true, predicted, value.
+
+    Returns
+    -------
+    dict
+        ``{(decoder, level): square DataFrame (true x predicted) of int counts}``; levels
+        ``frame`` then ``trial``.
+    """
+    out_m: dict[tuple[str, str], pd.DataFrame] = {}
+    counts = counts.dropna(subset=["true", "predicted"])
+    for lev in ("frame", "trial"):
+        for dec in sorted(counts["decoder"].astype(str).unique()):
+            g = counts[(counts["level"] == lev) & (counts["decoder"] == dec)]
+            if g.empty:
+                continue
+            labels = class_order(
+                sorted(set(g["true"].astype(str)) | set(g["predicted"].astype(str))), out
+            )
+            m = g.pivot_table(
+                index="true", columns="predicted", values="value", aggfunc="sum", fill_value=0
+            )
+            m = m.reindex(index=labels, columns=labels, fill_value=0).astype(np.int64)
+            out_m[(dec, lev)] = m
+    return out_m
+
+
+def decoding_section(out: Outputs) -> Section:
+    """Section 4: accuracy and balanced accuracy per decoder and level; confusion matrices."""
+    sec = section("decoding", "Decoding emotions on held-out animals")
+    note = (out.provenance or {}).get("decoding_note")
+    if note:
+        sec["notes"].append(str(note))
+    d = out.decoding
+    if d is None:
+        sec["notes"].append("Skipped: decoding.parquet not found (decoding was not run).")
+        return sec
+    if missing := _COLUMNS - set(d.columns):
+        sec["notes"].append(f"Skipped: decoding.parquet lacks the columns {sorted(missing)}.")
+        return sec
+    d = d.assign(decoder=d["decoder"].astype(str), level=d["level"].astype(str))
+    scores = d[d["metric"].isin(["accuracy", "balanced_accuracy"])]
+    if scores.empty:
+        sec["notes"].append("decoding.parquet holds no accuracy rows.")
+    else:
+        counts = d[d["metric"] == "count"]
+        chance = {}
+        if {"true", "predicted"} <= set(d.columns):
+            for lev, g in counts.dropna(subset=["true"]).groupby("level"):
+                chance[str(lev)] = 1.0 / g["true"].nunique()
+        summary = _summary(scores, d[d["metric"] == "n_test"])
+        held = ""
+        if "held_out" in d:
+            animals = sorted(d["held_out"].dropna().astype(str).unique())
+            held = f" Folds hold out one animal each ({', '.join(animals)})."
+        sec["blocks"].append(
+            table(
+                summary,
+                "Cross-validated scores: mean ± SD [min–max] over folds." + held,
+                index=False,
+            )
+        )
+        fig = fg.accuracy_figure(scores, chance)
+        sec["blocks"].append(
+            img(
+                fig,
+                "Bars: mean over folds; dots: folds; red dashes: chance "
+                "(1 / number of true classes).",
+                "decoding accuracy",
+            )
+        )
+    if not {"true", "predicted"} <= set(d.columns):
+        sec["notes"].append("No confusion counts (columns true/predicted) in decoding.parquet.")
+        return sec
+    mats = confusion_counts(d[d["metric"] == "count"], out)
+    if not mats:
+        sec["notes"].append("No confusion counts for the frame or trial level.")
+        return sec
+    n_dec = len({dec for dec, _ in mats})
+    fig = fg.confusion_figure(mats, ncols=n_dec if n_dec > 1 else 2)
+    sec["blocks"].append(
+        img(
+            fig,
+            "Confusion matrices summed over folds; colour: fraction of "
+            "each true class (row-normalised); numbers: counts.",
+            "confusion",
+        )
+    )
+    return sec

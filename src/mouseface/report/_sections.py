@@ -1,0 +1,287 @@
+"""Report sections 2-6: each returns a dict for the template (title, notes, blocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from mouseface.report import _proto_figures as pf
+from mouseface.report import figures as fg
+from mouseface.report._load import Outputs
+from mouseface.report._traces import Trace, stimulus_locked
+
+Section = dict[str, Any]
+
+
+def section(sid: str, title: str) -> Section:
+    """An empty section."""
+    return {"id": sid, "title": title, "notes": [], "blocks": []}
+
+
+def img(fig: Any, caption: str, alt: str) -> dict[str, Any]:
+    """An image block from a Figure."""
+    return {"kind": "img", "src": fg.png_data_uri(fig), "caption": caption, "alt": alt}
+
+
+def table(
+    df: pd.DataFrame, caption: str = "", *, index: bool = True, header: bool = True
+) -> dict[str, Any]:
+    """A table block (HTML escaped by pandas)."""
+    html = df.to_html(border=0, classes="tbl", na_rep="–", index=index, header=header, escape=True)
+    return {"kind": "table", "html": Markup(html), "caption": caption}
+
+
+def text(s: str) -> dict[str, Any]:
+    """A paragraph block."""
+    return {"kind": "text", "text": s}
+
+
+def windows_of(out: Outputs) -> dict[str, tuple[float, float]]:
+    """Baseline and response windows (s) from the config, the defaults when absent."""
+    win = dict(out.config.get("windows") or {})
+    return {
+        "baseline": tuple(win.get("baseline") or (-2.0, 0.0)),  # type: ignore[dict-item]
+        "response": tuple(win.get("response") or (0.0, 2.0)),  # type: ignore[dict-item]
+    }
+
+
+def class_order(names: list[str], out: Outputs) -> list[str]:
+    """Neutral first, then emotions in config / column order, then any others sorted."""
+    pref = ["neutral"] + list(dict.fromkeys((out.config.get("emotions") or {}).values()))
+    pref += out.emotions
+    known = [n for n in dict.fromkeys(pref) if n in names]
+    return known + sorted(n for n in names if n not in known)
+
+
+def valid_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials flagged valid (all when there is no ``valid`` column)."""
+    if "valid" in trials:
+        return trials[trials["valid"].fillna(False).astype(bool)]
+    return trials
+
+
+def _window_mean(tr: Trace, win: tuple[float, float]) -> np.ndarray:
+    m = (tr.t >= win[0]) & (tr.t < win[1])
+    v = tr.values[:, m]
+    n = np.isfinite(v).sum(axis=1)
+    s = np.where(np.isfinite(v), v, 0.0).sum(axis=1)
+    return np.where(n > 0, s / np.maximum(n, 1), np.nan)
+
+
+def _mean_sem(x: np.ndarray) -> str:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return "–"
+    if x.size == 1:
+        return f"{x[0]:.3f}"
+    return f"{x.mean():.3f} ± {x.std(ddof=1) / np.sqrt(x.size):.3f}"
+
+
+def traces_section(out: Outputs, colours: Mapping[str, str]) -> Section:
+    """Section 2: stimulus-locked strength traces per emotion, and the change trace."""
+    sec = section("traces", "Stimulus-locked expression strength")
+    emotions = out.emotions
+    if out.trials is None or not out.frames:
+        missing = "trials.parquet" if out.trials is None else "sessions/<id>/frames.parquet"
+        sec["notes"].append(f"Skipped: {missing} not found in the output folder.")
+        return sec
+    need = {"session", "onset", "emotion"} - set(out.trials.columns)
+    if need or not emotions:
+        why = f"trials.parquet lacks {sorted(need)}" if need else "no strength_<emotion> columns"
+        sec["notes"].append(f"Skipped: {why}.")
+        return sec
+    trials = valid_trials(out.trials)
+    rates = [f for s in out.frames if (f := out.fps(s)) is not None]
+    fps = float(np.median(rates)) if rates else 30.0
+    win = windows_of(out)
+    span = (min(win["baseline"][0], win["response"][0]), win["response"][1] + 2.0)
+    traces: dict[str, dict[str, Trace]] = {}
+    change: dict[str, Trace] = {}
+    rows = []
+    for emo in emotions:
+        sub = trials[trials["emotion"].astype(str) == emo]
+        if sub.empty:
+            sec["notes"].append(f"No valid {emo} trials: panel left out.")
+            continue
+        traces[emo] = {
+            o: stimulus_locked(sub, out.frames, f"strength_{o}", span=span, fps=fps)
+            for o in emotions
+        }
+        own = traces[emo][emo]
+        if any("change" in df for df in out.frames.values()):
+            change[emo] = stimulus_locked(sub, out.frames, "change", span=span, fps=fps)
+        base, resp = _window_mean(own, win["baseline"]), _window_mean(own, win["response"])
+        rows.append(
+            {
+                "trials of": emo,
+                "n": own.values.shape[0],
+                "baseline": _mean_sem(base),
+                "response window": _mean_sem(resp),
+                "response - baseline": _mean_sem(resp - base),
+            }
+        )
+    if not traces:
+        return sec
+    fig = fg.traces_figure(traces, change, windows=win, colours=colours)
+    cap = (
+        f"Per-frame strength (Pearson r with each emotion's prototype) around the onset of "
+        f"each emotion's trials, good frames only, {1 / fps:.3g}-s bins; bold: the trials' "
+        f"own emotion, mean ± SEM across trials; thin: the other emotions (means). Blue: "
+        f"baseline window {list(win['baseline'])} s; orange: response window "
+        f"{list(win['response'])} s."
+    )
+    sec["blocks"].append(img(fig, cap, "stimulus-locked strength traces"))
+    tbl = pd.DataFrame(rows)
+    sec["blocks"].append(
+        table(
+            tbl,
+            "Strength of the trials' own emotion (mean over each "
+            "window): mean ± SEM across trials.",
+            index=False,
+        )
+    )
+    return sec
+
+
+def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
+    """Section 3: pooled prototypes as HOG glyphs, the example face, emotion - neutral."""
+    sec = section("prototypes", "Expression prototypes")
+    ds = out.prototypes
+    if ds is None or "prototype" not in ds:
+        sec["notes"].append("Skipped: prototypes.nc (variable 'prototype') not found.")
+        return sec
+    a = ds.attrs
+    try:
+        n_or, cy, cx = int(a["orientations"]), int(a["cells_y"]), int(a["cells_x"])
+        ppc = (int(a["pixels_per_cell_y"]), int(a["pixels_per_cell_x"]))
+    except (KeyError, TypeError, ValueError):
+        sec["notes"].append("Glyphs skipped: prototypes.nc lacks the HOG grid attributes.")
+        return sec
+    cpb = tuple((out.config.get("hog") or {}).get("cells_per_block") or (1, 1))
+    if "cells_per_block_y" in a:
+        cpb = (int(a["cells_per_block_y"]), int(a.get("cells_per_block_x", 1)))
+    n_feat = ds["prototype"].shape[-1]
+    if cpb != (1, 1) or n_feat != cy * cx * n_or:
+        sec["notes"].append(
+            f"Glyphs skipped: the HOG was computed with cells_per_block={list(cpb)} "
+            f"({n_feat} features), glyphs need cells_per_block=(1, 1)."
+        )
+        return sec
+    names = class_order([str(e) for e in ds["emotion"].values], out)
+    protos = {n: ds["prototype"].sel(emotion=n).to_numpy().astype(float) for n in names}
+    protos = {n: v for n, v in protos.items() if np.isfinite(v).any()}
+    face = ds["example_face"].to_numpy() if "example_face" in ds else None
+    fig = pf.prototype_figure(
+        protos, face, cells_shape=(cy, cx), orientations=n_or, pixels_per_cell=ppc, colours=colours
+    )
+    cap = (
+        f"Pooled prototypes drawn as HOG glyphs ({cy} x {cx} cells of {ppc[0]} x {ppc[1]} px, "
+        f"{n_or} orientations; each segment runs along the edge its bin stands for, its length "
+        f"proportional to the bin value, one scale for all). Bottom: emotion minus neutral."
+    )
+    sec["blocks"].append(img(fig, cap, "prototype HOG glyphs"))
+    return sec
+
+
+def similarity_section(out: Outputs, colours: Mapping[str, str]) -> Section:
+    """Section 5: Pearson r between pooled prototypes; cross-animal clustering."""
+    sec = section("similarity", "Prototype similarity")
+    ds = out.prototypes
+    if ds is None:
+        sec["notes"].append("Skipped: prototypes.nc not found.")
+        return sec
+    if "similarity" in ds:
+        labels = [str(e) for e in ds["emotion"].values]
+        r = ds["similarity"].to_numpy().astype(float)
+    elif "prototype" in ds:
+        labels = [str(e) for e in ds["emotion"].values]
+        r = np.corrcoef(ds["prototype"].to_numpy().astype(float))
+    else:
+        sec["notes"].append("Skipped: prototypes.nc has neither 'similarity' nor 'prototype'.")
+        return sec
+    order = [labels.index(n) for n in class_order(labels, out)]
+    labels, r = [labels[i] for i in order], r[np.ix_(order, order)]
+    fig = pf.similarity_figure(r, labels, colours=colours)
+    sec["blocks"].append(img(fig, "Pearson r between pooled prototypes.", "similarity matrix"))
+    if "animal_prototype" not in ds:
+        sec["notes"].append("No per-animal prototypes (animal_prototype): clustering skipped.")
+        return sec
+    ap = ds["animal_prototype"].transpose("animal", "emotion", "feature")
+    emos = [str(e) for e in ap["emotion"].values]
+    rows, rr = pf.cross_animal(ap.to_numpy(), [str(x) for x in ap["animal"].values], emos)
+    if len(rows) < 3:
+        sec["notes"].append("Fewer than 3 per-animal prototypes: clustering skipped.")
+        return sec
+    fig = pf.cross_animal_figure(rows, rr, colours=colours)
+    sec["blocks"].append(
+        img(
+            fig,
+            "Per-animal prototypes (rows animal:emotion), ordered by "
+            "average-linkage clustering on 1 - r.",
+            "cross-animal similarity",
+        )
+    )
+    hits, n = pf.nearest_same_emotion(rows, rr)
+    if n:
+        k = len(set(e for _, e in rows))
+        sec["blocks"].append(
+            text(
+                f"Emotion specificity across animals: for {hits} of {n} per-animal "
+                f"prototypes ({100 * hits / n:.0f}%) the most similar prototype of another "
+                f"animal has the same emotion (chance about {100 / k:.0f}% with {k} classes)."
+            )
+        )
+    return sec
+
+
+def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
+    """Section 6: dose-response per animal and the trial counts table."""
+    sec = section("trials", "Trials")
+    t = out.trials
+    if t is None:
+        sec["notes"].append("Skipped: trials.parquet not found.")
+        return sec
+    if {"intensity", "response", "trial_type", "animal"} <= set(t.columns):
+        d = valid_trials(t)
+        d = d[np.isfinite(d["intensity"].astype(float)) & np.isfinite(d["response"].astype(float))]
+        if d.empty:
+            sec["notes"].append("No trial has an intensity: dose-response plot skipped.")
+        else:
+            animals = sorted(t["animal"].astype(str).unique())
+            fig = fg.dose_response_figure(d, colours=fg.emotion_colours(animals))
+            sec["blocks"].append(
+                img(
+                    fig,
+                    "Trial response (mean change in the response window "
+                    "minus baseline) against stimulus intensity, per animal; "
+                    "lines join per-intensity means; Spearman rho in the legend.",
+                    "dose-response",
+                )
+            )
+    else:
+        sec["notes"].append("No intensity column: dose-response plot skipped.")
+    if {"trial_type", "animal"} <= set(t.columns):
+        ct = pd.crosstab(
+            t["trial_type"].astype(str), t["animal"].astype(str), margins=True, margins_name="total"
+        )
+        ct.columns.name = None
+        ct = ct.rename_axis("trial type / animal").reset_index()
+        cap = "Trials per trial type and animal."
+        if "valid" in t and not t["valid"].fillna(False).astype(bool).all():
+            n_bad = int((~t["valid"].fillna(False).astype(bool)).sum())
+            cap += f" {n_bad} trial(s) flagged invalid are counted here but left out of the plots."
+        sec["blocks"].append(table(ct, cap, index=False))
+    if {"state", "response", "trial_type"} <= set(t.columns):
+        s = valid_trials(t).dropna(subset=["state"])
+        if s["state"].nunique() > 1:
+            g = s.groupby(["trial_type", "state"])["response"]
+            tbl = pd.DataFrame({"n": g.size(), "mean response": g.mean().round(4)})
+            tbl = tbl.reset_index().rename(columns={"trial_type": "trial type"})
+            sec["blocks"].append(
+                table(tbl, "Response (valid trials) by internal state.", index=False)
+            )
+    return sec
