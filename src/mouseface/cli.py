@@ -175,7 +175,9 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
         "mouseface-out"
     ),
-    face_width: Annotated[int, typer.Option(help="Width (px) face crops are resized to.")] = 256,
+    face_width: Annotated[
+        int, typer.Option(help="Width (px) face crops are resized to (10 cells of 32 px).")
+    ] = 320,
     stabilise: Annotated[bool, typer.Option(help="Per-frame stabilisation (translation).")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
 ) -> None:

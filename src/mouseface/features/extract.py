@@ -118,7 +118,7 @@ def extract_features(
     store: str | Path,
     *,
     roi: tuple[int, int, int, int] | None = None,
-    face_width: int | None = 256,
+    face_width: int | None = 320,
     hog_params: dict | None = None,
     stabiliser: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     chunk_size: int = 256,

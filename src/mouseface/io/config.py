@@ -46,7 +46,7 @@ class HogParams(BaseModel):
     cells_per_block: tuple[int, int] = (1, 1)
     block_norm: Literal["L1", "L1-sqrt", "L2", "L2-Hys"] = "L2-Hys"
     transform_sqrt: bool = True
-    face_width: int | None = Field(256, ge=16, le=4096)
+    face_width: int | None = Field(320, ge=16, le=4096)
 
 
 class Windows(BaseModel):

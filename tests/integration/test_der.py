@@ -1,0 +1,136 @@
+"""The DER tail-shock videos: trigger detection, analyze, and the dose-response check.
+
+The dose-response check is run exactly as ``../shared/tools/README.md`` describes: cut the mosaics
+into one session per trial with ``der_tiles.py``, ``mouseface run`` the generated config, then per
+mouse the Spearman correlation between ``intensity`` and ``response`` in ``trials.parquet``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+from typer.testing import CliRunner
+
+from mouseface.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def der_result(der_dir: Path, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("der")
+    tool = der_dir.parents[1] / "tools" / "der_tiles.py"
+    mosaics = sorted(str(p) for p in der_dir.glob("*-der.mp4"))
+    assert len(mosaics) == 3
+    subprocess.run(
+        [sys.executable, str(tool), str(root / "tiles"), *mosaics], check=True, capture_output=True
+    )
+    res = runner.invoke(
+        app,
+        ["run", str(root / "tiles" / "mouseface.yaml"), "--out", str(root / "out"), "--jobs", "2"],
+    )
+    assert res.exit_code == 0, res.output
+    return root / "out"
+
+
+def test_dose_response_per_mouse(der_result: Path):
+    trials = pd.read_parquet(der_result / "trials.parquet")
+    assert len(trials) == 90 and set(trials["emotion"]) == {"pain"}
+    rho = {a: spearmanr(g["intensity"], g["response"])[0] for a, g in trials.groupby("animal")}
+    assert len(rho) == 3
+    assert all(r >= 0.8 for r in rho.values()), rho
+
+
+def test_der_outputs_follow_the_contract(der_result: Path):
+    for name in (
+        "trials.parquet",
+        "prototypes.nc",
+        "decoding.parquet",
+        "provenance.json",
+        "report.html",
+    ):
+        assert (der_result / name).is_file(), name
+    frames = pd.read_parquet(der_result / "sessions" / "m3_000_M_r4c0" / "frames.parquet")
+    assert len(frames) == 100 and {"time", "change", "strength_pain", "good"} <= set(frames)
+    trials = pd.read_parquet(der_result / "trials.parquet")
+    need = {
+        "session",
+        "animal",
+        "trial",
+        "trial_type",
+        "emotion",
+        "intensity",
+        "onset",
+        "response",
+        "strength_pain",
+        "predicted",
+        "valid",
+    }
+    assert need <= set(trials.columns)
+    dec = pd.read_parquet(der_result / "decoding.parquet")
+    frame_acc = dec[(dec.metric == "accuracy") & (dec.level == "frame")]
+    assert set(frame_acc["held_out"]) == set(trials["animal"])
+
+
+def test_trial_4_trigger_found_at_3_seconds(der_dir: Path, tmp_path: Path):
+    video = der_dir / "trial_4_full.mp4"
+    tsv = tmp_path / "t4.tsv"
+    res = runner.invoke(
+        app,
+        [
+            "events",
+            "from-video",
+            str(video),
+            "--roi",
+            "0,0,10,10",
+            "--threshold",
+            "200",
+            "--label",
+            "tail_shock",
+            "--out",
+            str(tsv),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    ev = pd.read_csv(tsv, sep="\t")
+    assert ev["onset"].tolist() == [pytest.approx(3.0, abs=1e-6)]
+    res = runner.invoke(
+        app, ["analyze", str(video), "--events", str(tsv), "--out", str(tmp_path / "out")]
+    )
+    assert res.exit_code == 0, res.output
+    frames = pd.read_parquet(tmp_path / "out" / "sessions" / "trial_4_full" / "frames.parquet")
+    before = frames.loc[(frames.time >= 1.0) & (frames.time < 3.0), "change"]
+    after = frames.loc[(frames.time >= 3.0) & (frames.time < 5.0), "change"]
+    assert after.mean() > 5 * before.mean()
+    trial = pd.read_parquet(tmp_path / "out" / "trials.parquet").iloc[0]
+    assert trial["response"] > 0.02 and trial["trial_type"] == "tail_shock"
+
+
+def test_pupil_video_goes_through_analyze(pupil_video: Path, tmp_path: Path):
+    tsv = tmp_path / "ev.tsv"
+    tsv.write_text("onset\tduration\ttrial_type\n5\t1\tpuff\n15\t1\tpuff\n25\t1\ttone\n")
+    res = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(pupil_video),
+            "--events",
+            str(tsv),
+            "--out",
+            str(tmp_path / "out"),
+            "--roi",
+            "auto",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    frames = pd.read_parquet(tmp_path / "out" / "sessions" / "sample_video" / "frames.parquet")
+    assert len(frames) == 749
+    np.testing.assert_allclose(np.diff(frames["time"]), 0.04, atol=1e-6)
+    assert frames["change"].notna().all()
+    assert {"strength_puff", "strength_tone"} <= set(frames.columns)
