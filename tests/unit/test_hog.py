@@ -63,7 +63,7 @@ def _image(rng, kind, shape, dtype):
     return img.astype(dtype) / (255.0 if kind == "noise" else 1.0)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     orientations=st.integers(2, 18),

@@ -1,16 +1,18 @@
 """Numba kernels behind :func:`mouseface.features.hog.hog` (private).
 
-The kernels reproduce ``skimage.feature.hog`` (scikit-image 0.22-0.26, single channel) step by step:
+The kernels reproduce ``skimage.feature.hog`` (single channel; semantics read from scikit-image
+0.26, and the tests compare with the installed version) step by step:
 
 * the image is taken in the float type scikit-image uses (float64 for integer input, float32 for
   float32 input), optionally square-rooted;
 * gradients are central differences ``I[y+1] - I[y-1]`` and ``I[:, x+1] - I[:, x-1]`` with zero
   gradient on the first and last image row (column), computed in that float type and promoted to
   float64;
-* magnitude ``hypot(gc, gr)``; orientation ``rad2deg(arctan2(gr, gc)) % 180`` in float64; pixel
-  goes to bin ``i`` when ``E[i] <= o < E[i + 1]`` with ``E[i] = (180.0 / n) * i`` (a pixel whose
-  orientation lands on or beyond ``E[n]`` -- e.g. ``o == 180.0`` after the modulo -- is counted
-  in no bin, as in scikit-image);
+* magnitude ``hypot(gc, gr)`` (here ``sqrt(gc**2 + gr**2)``, at most 1 ulp apart); orientation
+  ``rad2deg(arctan2(gr, gc)) % 180`` in float64; a pixel goes to bin ``i`` when
+  ``E[i] <= o < E[i + 1]`` with ``E[i] = (180.0 / n) * i`` (a pixel whose orientation lands on or
+  beyond ``E[n]`` -- e.g. ``o == 180.0`` after the modulo -- is counted in no bin, as in
+  scikit-image);
 * each cell sums the magnitudes of its pixels per bin in float32 (scikit-image's ``cdef float``
   accumulator), in row-major order, and divides by the cell area in float32;
 * blocks are normalised in float64 (``eps = 1e-5``), the result is written as float32.
@@ -18,12 +20,14 @@ The kernels reproduce ``skimage.feature.hog`` (scikit-image 0.22-0.26, single ch
 Only the pixels of whole cells are binned; the row/column just past the last whole cell is read
 for the central difference when the image has one.
 
-Speed: the orientation bin is decided from a cheap polynomial arctangent (max error 1.7e-6 rad).
-A pixel whose approximate angle lies within ``_TOL`` bins of a bin edge -- which includes every
-exact tie such as 45 degree or axis-aligned gradients -- is re-binned with the exact formula above
-(``math.atan2``, the same libm routine numpy's ``arctan2`` calls), so ties go where scikit-image
-puts them. Cells are accumulated interleaved across a row (pixel ``j`` of every cell, then pixel
-``j + 1``) which keeps the per-cell, per-bin summation order of scikit-image while letting
+Speed: the orientation bin is decided from a cheap polynomial arctangent (max error 8.2e-5 rad),
+vectorised over a row. A pixel whose approximate angle lies within ``edge_tolerance(n)`` bins of a
+bin edge is re-binned with the exact formula above (``math.atan2``, the libm routine numpy's
+``arctan2`` calls; a unit test checks they agree), so near-ties go where scikit-image puts them.
+Exact ties that are common in real frames -- axis-aligned gradients (``gc == 0`` or ``gr == 0``)
+and diagonals (``|gc| == |gr|``) -- get bins precomputed with the exact formula
+(:func:`special_bins`). Cells are accumulated interleaved across a row (pixel ``j`` of every cell,
+then pixel ``j + 1``), which keeps scikit-image's per-cell, per-bin summation order while letting
 independent float32 additions overlap.
 """
 
