@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 __all__ = ["motion_energy", "brightness_flags", "motion_outliers"]
@@ -22,12 +23,13 @@ def motion_energy(frames: np.ndarray, *, previous: np.ndarray | None = None) -> 
     ndarray of float32, shape (n,)
         Motion energy in gray levels per pixel.
     """
-    f = frames.astype(np.int16)
-    out = np.empty(len(frames), dtype=np.float32)
-    if len(frames) > 1:
-        out[1:] = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2))
-    if len(frames):
-        out[0] = 0.0 if previous is None else np.abs(f[0] - previous.astype(np.int16)).mean()
+    out = np.zeros(len(frames), dtype=np.float32)
+    diff = np.empty(frames.shape[1:], dtype=np.uint8)
+    for i in range(len(frames)):
+        before = frames[i - 1] if i else previous
+        if before is not None:
+            cv2.absdiff(frames[i], before, dst=diff)  # saturating |a - b| on uint8, SIMD
+            out[i] = cv2.mean(diff)[0]
     return out
 
 
@@ -48,9 +50,11 @@ def brightness_flags(
     -------
     dark, saturated : ndarray of bool, shape (n,)
     """
-    mean = frames.reshape(len(frames), -1).mean(axis=1)
-    sat = (frames.reshape(len(frames), -1) >= 255).mean(axis=1)
-    return mean < dark, sat > saturated
+    n = len(frames)
+    npix = frames[0].size if n else 1
+    mean = np.array([cv2.mean(f)[0] for f in frames])
+    sat = np.array([npix - cv2.countNonZero(cv2.compare(f, 255, cv2.CMP_LT)) for f in frames])
+    return mean < dark, sat / npix > saturated
 
 
 def motion_outliers(motion: np.ndarray, *, z: float = 6.0) -> np.ndarray:

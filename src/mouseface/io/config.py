@@ -97,6 +97,7 @@ class ProjectConfig(BaseModel):
     prototype_frames: int = Field(10, ge=1)
     decoders: tuple[str, ...] = ("prototype", "forest")
     chunk_size: int = Field(256, ge=1)
+    n_jobs: int = Field(-1, description="HOG threads per session (-1 = all cores)")
     fps: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
