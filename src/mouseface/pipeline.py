@@ -28,6 +28,7 @@ from mouseface.sessions import (
     collect_candidates,
     extract_session,
     prepare_session,
+    register_sessions,
     session_strengths,
     validate_session,
 )
@@ -151,6 +152,9 @@ def run_project(
     for sc in cfg.sessions:
         sessions.append(validate_session(sc, cfg, strict_emotions=strict_emotions))
         progress("validate", 1, len(cfg.sessions))
+    if cfg.align_sessions:
+        progress("register", 0, None)
+        register_sessions(sessions)
     out.mkdir(parents=True, exist_ok=True)
     timings["validate_s"] = time.perf_counter() - t_start
 

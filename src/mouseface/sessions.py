@@ -61,6 +61,8 @@ class SessionData:
     face_size: tuple[int, int] | None = None
     decode_error: dict | None = None
     resumed: bool = False
+    registration: dict | None = None
+    reference: np.ndarray | None = None
     masks: dict = field(default_factory=dict)
     neutral: np.ndarray | None = None
     change: np.ndarray | None = None
@@ -88,6 +90,7 @@ class SessionData:
             "face_size": list(self.face_size) if self.face_size else None,
             "n_trials": len(self.events),
             "resumed_features": self.resumed,
+            "registration": self.registration,
             "flagged_frames": int((~self.good).sum()) if self.good is not None else None,
         }
 
@@ -144,17 +147,79 @@ def _params_key(s: SessionData, cfg: ProjectConfig) -> str:
             "hog": cfg.hog.model_dump(),
             "stabilise": cfg.stabilise,
             "fps": cfg.fps,
+            "registration": s.registration,
         },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _stabiliser(video: Path, roi: tuple[int, int, int, int] | None) -> Callable:
+def reference_face(s: SessionData, *, n: int = 32) -> np.ndarray:
+    """Median of the session's first ``n`` face crops, uint8 (h, w): its reference face."""
+    if s.reference is None:
+        first = next(VideoReader(s.cfg.video, roi=s.roi, chunk_size=n).chunks(warn=False))
+        s.reference = np.median(first.frames, axis=0).astype(np.uint8)
+    return s.reference
+
+
+def register_sessions(sessions: list[SessionData]) -> None:
+    """Align each session's reference face to the first session of the same animal.
+
+    The transform (translation by phase correlation, rotation and scale search; see
+    :func:`mouseface.face.estimate_transform`) is stored in ``s.registration`` and applied to
+    every frame before HOG, as the paper aligned sessions recorded on different days.
+    """
+    from mouseface.face.registration import estimate_transform
+
+    first: dict[str, SessionData] = {}
+    for s in sessions:
+        ref = first.setdefault(s.cfg.animal, s)
+        shape = list(reference_face(ref).shape)
+        if ref is s:
+            s.registration = {
+                "reference_session": s.cfg.id,
+                "dy": 0.0,
+                "dx": 0.0,
+                "rotation": 0.0,
+                "scale": 1.0,
+                "score": 1.0,
+                "shape": shape,
+            }
+            continue
+        try:
+            t = estimate_transform(reference_face(s), reference_face(ref))
+        except InputError as exc:
+            raise InputError(
+                f"session {s.cfg.id}: cannot register its face to session "
+                f"{ref.cfg.id} of the same animal: {exc}"
+            ) from None
+        s.registration = {"reference_session": ref.cfg.id, **t.as_dict(), "shape": shape}
+
+
+def _frame_transform(s: SessionData, cfg: ProjectConfig) -> Callable | None:
+    """Chunk transform: optional stabilisation onto the session's reference, then registration."""
+    from mouseface.face.registration import Transform, apply_transform
     from mouseface.face.stabilise import Stabiliser
 
-    first = next(VideoReader(video, roi=roi, chunk_size=32).chunks(warn=False)).frames
-    return Stabiliser(np.median(first, axis=0).astype(np.uint8)).transform
+    stab = Stabiliser(reference_face(s)).transform if cfg.stabilise else None
+    reg = s.registration
+    if reg is not None and reg["reference_session"] == s.cfg.id:
+        reg = None
+    if stab is None and reg is None:
+        return None
+    t = None
+    if reg is not None:
+        t = Transform(dy=reg["dy"], dx=reg["dx"], rotation=reg["rotation"], scale=reg["scale"])
+
+    def apply(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shifts = np.zeros((len(frames), 2), dtype=np.float32)
+        if stab is not None:
+            frames, shifts = stab(frames)
+        if t is not None:
+            frames = np.stack([apply_transform(f, t, output_shape=reg["shape"]) for f in frames])
+        return frames, shifts
+
+    return apply
 
 
 def extract_session(
@@ -179,7 +244,15 @@ def extract_session(
             g = None
     if g is None:
         hog_params = cfg.hog.model_dump(exclude={"face_width"})
-        stab = _stabiliser(s.cfg.video, s.roi) if cfg.stabilise else None
+        crop_shape = tuple(s.registration["shape"]) if s.registration else None
+        attrs = {
+            "params_key": key,
+            "session": s.cfg.id,
+            "animal": s.cfg.animal,
+            "video_sha256": s.video_sha256,
+            "registration": s.registration,
+            "stabilised": cfg.stabilise,
+        }
         with atomic_dir(store) as tmp:
             extract_features(
                 s.cfg.video,
@@ -187,17 +260,13 @@ def extract_session(
                 roi=s.roi,
                 face_width=cfg.hog.face_width,
                 hog_params=hog_params,
-                stabiliser=stab,
+                stabiliser=_frame_transform(s, cfg),
                 chunk_size=cfg.chunk_size,
                 n_jobs=n_jobs,
                 fps=cfg.fps,
                 progress=progress,
-                attrs={
-                    "params_key": key,
-                    "session": s.cfg.id,
-                    "animal": s.cfg.animal,
-                    "video_sha256": s.video_sha256,
-                },
+                crop_shape=crop_shape,
+                attrs=attrs,
             )
         g = zarr.open_group(str(store), mode="r")
     else:

@@ -125,6 +125,7 @@ def extract_features(
     n_jobs: int = 1,
     fps: float = 30.0,
     attrs: dict | None = None,
+    crop_shape: tuple[int, int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ExtractResult:
     """Stream a video through crop, optional stabilisation, resize and HOG into a zarr store.
@@ -152,6 +153,9 @@ def extract_features(
         Frame rate of an image folder.
     attrs : dict, optional
         JSON-able attributes stored on the zarr group (provenance, parameters).
+    crop_shape : (h, w), optional
+        Shape of the crops ``stabiliser`` returns when it changes it (registration onto a
+        reference face of another size); default: the ROI's shape.
     progress : callable, optional
         Called with the number of frames done after each chunk.
 

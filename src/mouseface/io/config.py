@@ -94,6 +94,7 @@ class ProjectConfig(BaseModel):
     windows: Windows = Windows()
     hog: HogParams = HogParams()
     stabilise: bool = False
+    align_sessions: bool = False
     prototype_frames: int = Field(10, ge=1)
     decoders: tuple[str, ...] = ("prototype", "forest")
     chunk_size: int = Field(256, ge=1)
