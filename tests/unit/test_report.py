@@ -16,6 +16,7 @@ from mouseface.errors import InputError
 from mouseface.report import build_report, hog_glyph, hog_glyph_signed
 from mouseface.report._proto_figures import cross_animal, nearest_same_emotion
 from mouseface.report._traces import stimulus_locked
+from mouseface.report.figures import spearman
 
 EMOTIONS = {"sucrose": "pleasure", "quinine": "disgust", "shock": "pain"}
 ANIMALS = ["m1", "m2", "m3"]
@@ -250,7 +251,8 @@ def test_build_report_full(outputs: Path) -> None:
     assert not [p for p in outputs.iterdir() if p.name.startswith(".report.html")]
     html = path.read_text(encoding="utf-8")
     _assert_self_contained(html)
-    assert len(re.findall(r"<img\b", html)) >= 6
+    # traces, prototypes, differences, accuracy, confusion, similarity, clustering, dose-response
+    assert len(re.findall(r"<img\b", html)) == 8
     for h in HEADINGS:
         assert f"{h}</h2>" in html
     assert path.stat().st_size < 5_000_000
@@ -361,6 +363,18 @@ def test_stimulus_locked_aligns_on_onset() -> None:
     np.testing.assert_allclose(tr.values[1], 12.3 + tr.t, atol=0.051)
     assert np.all(tr.n == 2)
     assert np.isfinite(tr.sem).all()
+
+
+def test_spearman_matches_scipy() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 4, 30).astype(float)  # ties
+    y = x + rng.standard_normal(30)
+    y[[2, 5]] = np.nan
+    ok = np.isfinite(y)
+    assert spearman(x, y) == pytest.approx(stats.spearmanr(x[ok], y[ok]).statistic, abs=1e-12)
+    assert np.isnan(spearman(np.ones(5), np.arange(5.0)))
+    assert np.isnan(spearman(np.arange(2.0), np.arange(2.0)))
 
 
 def test_nearest_same_emotion() -> None:

@@ -11,6 +11,25 @@ from mouseface.report.figures import new_figure
 from mouseface.report.glyphs import hog_glyph, hog_glyph_signed
 
 
+def _panels(n: int, *, ncols: int = 4, size: float = 2.7) -> tuple[Figure, list]:
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig = new_figure(size * ncols, size * nrows * 0.95)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return fig, axes[:n]
+
+
+def _face_limits(ax, face: np.ndarray | None, extent: tuple[float, float, float, float]) -> None:
+    h, w = face.shape if face is not None else (extent[2], extent[1])
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+
+
 def prototype_figure(
     prototypes: Mapping[str, np.ndarray],
     example_face: np.ndarray | None,
@@ -21,14 +40,14 @@ def prototype_figure(
     colours: Mapping[str, str],
     cell_px: int = 24,
 ) -> Figure:
-    """Glyph of each pooled prototype (top row) and of each emotion minus neutral (bottom row).
+    """The example face and the glyph of each pooled prototype, on one scale.
 
     Parameters
     ----------
     prototypes : mapping
         ``{class name: HOG vector}``, each shape (cells_y * cells_x * orientations,).
     example_face : ndarray, shape (face_height, face_width), optional
-        Mean face at the HOG input size, drawn in the first column.
+        Mean face at the HOG input size, drawn in the first panel.
     cells_shape, orientations
         HOG grid, as for :func:`mouseface.report.hog_glyph`.
     pixels_per_cell : (int, int)
@@ -39,53 +58,58 @@ def prototype_figure(
         Glyph tile size, pixels.
     """
     names = list(prototypes)
-    others = [n for n in names if n != "neutral"]
-    has_neutral = "neutral" in prototypes
-    ncols = 1 + len(names)
-    nrows = 2 if has_neutral and others else 1
-    fig = new_figure(1.9 * ncols, 2.1 * nrows)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
+    fig, axes = _panels(1 + len(names))
     cy, cx = cells_shape
     extent = (0, cx * pixels_per_cell[1], cy * pixels_per_cell[0], 0)
     kw = {"cells_shape": cells_shape, "orientations": orientations, "cell_px": cell_px}
     vmax = max(float(np.nanmax(v)) if np.isfinite(v).any() else 0.0 for v in prototypes.values())
     if example_face is not None:
-        axes[0, 0].imshow(example_face, cmap="gray")
-        axes[0, 0].set_title("example face", fontsize=9)
+        axes[0].imshow(example_face, cmap="gray")
+        axes[0].set_title("example face", fontsize=10)
     else:
-        axes[0, 0].set_axis_off()
-    for j, name in enumerate(names, start=1):
-        ax = axes[0, j]
-        ax.imshow(
-            hog_glyph(prototypes[name], vmax=vmax, **kw),
-            cmap="gray",
-            extent=extent,
-            vmin=0,
-            vmax=255,
-        )
+        axes[0].set_axis_off()
+    for ax, name in zip(axes[1:], names, strict=True):
+        glyph = hog_glyph(prototypes[name], vmax=vmax, **kw)
+        ax.set_facecolor("black")
+        ax.imshow(glyph, cmap="gray", extent=extent, vmin=0, vmax=255)
+        _face_limits(ax, example_face, extent)
         ax.set_title(name, fontsize=10, color=colours.get(name, "k"))
-    if nrows == 2:
-        diffs = {n: prototypes[n] - prototypes["neutral"] for n in others}
-        dmax = max(float(np.nanmax(np.abs(d))) for d in diffs.values())
-        axes[1, 0].set_axis_off()
-        axes[1, 0].text(
-            0.5,
-            0.5,
-            "emotion - neutral\norange: stronger\nblue: weaker",
-            ha="center",
-            va="center",
-            fontsize=9,
-        )
-        for j, name in enumerate(names, start=1):
-            ax = axes[1, j]
-            if name == "neutral":
-                ax.set_axis_off()
-                continue
-            ax.imshow(hog_glyph_signed(diffs[name], vmax=dmax, **kw), extent=extent)
-            ax.set_title(f"{name} - neutral", fontsize=9, color=colours.get(name, "k"))
+    return fig
+
+
+def difference_figure(
+    prototypes: Mapping[str, np.ndarray],
+    example_face: np.ndarray | None,
+    *,
+    cells_shape: tuple[int, int],
+    orientations: int,
+    pixels_per_cell: tuple[int, int],
+    colours: Mapping[str, str],
+    cell_px: int = 24,
+) -> Figure:
+    """Glyph of each emotion's prototype minus neutral, drawn over the dimmed example face.
+
+    Parameters are those of :func:`prototype_figure`; ``prototypes`` must hold ``neutral``.
+    Orange segments: orientations stronger than in the neutral face; blue: weaker; one scale
+    for all panels (segments are drawn at full colour, their length and opacity give the size).
+    """
+    others = [n for n in prototypes if n != "neutral"]
+    fig, axes = _panels(len(others))
+    cy, cx = cells_shape
+    extent = (0, cx * pixels_per_cell[1], cy * pixels_per_cell[0], 0)
+    kw = {"cells_shape": cells_shape, "orientations": orientations, "cell_px": cell_px}
+    diffs = {n: prototypes[n] - prototypes["neutral"] for n in others}
+    dmax = max(float(np.nanmax(np.abs(d))) if np.isfinite(d).any() else 0.0 for d in diffs.values())
+    for ax, name in zip(axes, others, strict=True):
+        rgb = hog_glyph_signed(diffs[name], vmax=dmax, **kw).astype(float) / 255.0
+        level = rgb.max(axis=-1, keepdims=True)
+        rgba = np.concatenate([rgb / np.maximum(level, 1e-9), np.sqrt(level)], axis=-1)
+        if example_face is not None:
+            ax.imshow(example_face, cmap="gray", alpha=0.55)
+        ax.set_facecolor("black")
+        ax.imshow(np.clip(rgba, 0.0, 1.0), extent=extent)
+        _face_limits(ax, example_face, extent)
+        ax.set_title(f"{name} - neutral", fontsize=10, color=colours.get(name, "k"))
     return fig
 
 

@@ -60,7 +60,7 @@ def class_order(names: list[str], out: Outputs) -> list[str]:
 def valid_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """Trials flagged valid (all when there is no ``valid`` column)."""
     if "valid" in trials:
-        return trials[trials["valid"].fillna(False).astype(bool)]
+        return trials[trials["valid"].eq(True)]
     return trials
 
 
@@ -84,7 +84,7 @@ def _mean_sem(x: np.ndarray) -> str:
 def traces_section(out: Outputs, colours: Mapping[str, str]) -> Section:
     """Section 2: stimulus-locked strength traces per emotion, and the change trace."""
     sec = section("traces", "Stimulus-locked expression strength")
-    emotions = out.emotions
+    emotions = class_order(out.emotions, out)
     if out.trials is None or not out.frames:
         missing = "trials.parquet" if out.trials is None else "sessions/<id>/frames.parquet"
         sec["notes"].append(f"Skipped: {missing} not found in the output folder.")
@@ -175,15 +175,29 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
     protos = {n: ds["prototype"].sel(emotion=n).to_numpy().astype(float) for n in names}
     protos = {n: v for n, v in protos.items() if np.isfinite(v).any()}
     face = ds["example_face"].to_numpy() if "example_face" in ds else None
-    fig = pf.prototype_figure(
-        protos, face, cells_shape=(cy, cx), orientations=n_or, pixels_per_cell=ppc, colours=colours
-    )
+    kw = {
+        "cells_shape": (cy, cx),
+        "orientations": n_or,
+        "pixels_per_cell": ppc,
+        "colours": colours,
+    }
+    fig = pf.prototype_figure(protos, face, **kw)
     cap = (
         f"Pooled prototypes drawn as HOG glyphs ({cy} x {cx} cells of {ppc[0]} x {ppc[1]} px, "
-        f"{n_or} orientations; each segment runs along the edge its bin stands for, its length "
-        f"proportional to the bin value, one scale for all). Bottom: emotion minus neutral."
+        f"{n_or} orientations): each segment runs along the edge its orientation bin stands "
+        "for, its length and brightness proportional to the bin value, one scale for all."
     )
     sec["blocks"].append(img(fig, cap, "prototype HOG glyphs"))
+    if "neutral" in protos and len(protos) > 1:
+        fig = pf.difference_figure(protos, face, **kw)
+        cap = (
+            "Emotion prototype minus neutral prototype over the example face: orange segments "
+            "are edge orientations stronger than in the neutral face, blue ones weaker; "
+            "length and opacity give the size of the difference (one scale for all panels)."
+        )
+        sec["blocks"].append(img(fig, cap, "prototype minus neutral glyphs"))
+    else:
+        sec["notes"].append("No neutral prototype: differences from neutral not drawn.")
     return sec
 
 
@@ -248,20 +262,25 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
     if {"intensity", "response", "trial_type", "animal"} <= set(t.columns):
         d = valid_trials(t)
         d = d[np.isfinite(d["intensity"].astype(float)) & np.isfinite(d["response"].astype(float))]
+        levels = d.groupby(d["trial_type"].astype(str))["intensity"].nunique()
+        graded = sorted(levels.index[levels > 1])
         if d.empty:
             sec["notes"].append("No trial has an intensity: dose-response plot skipped.")
+        elif not graded:
+            sec["notes"].append("No trial type has two or more intensities: dose-response skipped.")
         else:
+            if flat := sorted(levels.index[levels <= 1]):
+                sec["notes"].append(f"One intensity only (not plotted): {', '.join(flat)}.")
             animals = sorted(t["animal"].astype(str).unique())
-            fig = fg.dose_response_figure(d, colours=fg.emotion_colours(animals))
-            sec["blocks"].append(
-                img(
-                    fig,
-                    "Trial response (mean change in the response window "
-                    "minus baseline) against stimulus intensity, per animal; "
-                    "lines join per-intensity means; Spearman rho in the legend.",
-                    "dose-response",
-                )
+            fig = fg.dose_response_figure(
+                d[d["trial_type"].astype(str).isin(graded)], colours=fg.emotion_colours(animals)
             )
+            cap = (
+                "Trial response (mean change in the response window minus baseline) against "
+                "stimulus intensity, per animal (valid trials); lines join per-intensity means; "
+                "Spearman rho in the legend."
+            )
+            sec["blocks"].append(img(fig, cap, "dose-response"))
     else:
         sec["notes"].append("No intensity column: dose-response plot skipped.")
     if {"trial_type", "animal"} <= set(t.columns):
@@ -271,17 +290,18 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         ct.columns.name = None
         ct = ct.rename_axis("trial type / animal").reset_index()
         cap = "Trials per trial type and animal."
-        if "valid" in t and not t["valid"].fillna(False).astype(bool).all():
-            n_bad = int((~t["valid"].fillna(False).astype(bool)).sum())
+        if "valid" in t and not t["valid"].eq(True).all():
+            n_bad = int((~t["valid"].eq(True)).sum())
             cap += f" {n_bad} trial(s) flagged invalid are counted here but left out of the plots."
         sec["blocks"].append(table(ct, cap, index=False))
     if {"state", "response", "trial_type"} <= set(t.columns):
         s = valid_trials(t).dropna(subset=["state"])
-        if s["state"].nunique() > 1:
+        n_states = s.groupby("trial_type")["state"].nunique()
+        s = s[s["trial_type"].isin(n_states.index[n_states > 1])]
+        if not s.empty:
             g = s.groupby(["trial_type", "state"])["response"]
             tbl = pd.DataFrame({"n": g.size(), "mean response": g.mean().round(4)})
             tbl = tbl.reset_index().rename(columns={"trial_type": "trial type"})
-            sec["blocks"].append(
-                table(tbl, "Response (valid trials) by internal state.", index=False)
-            )
+            cap = "Response (valid trials) by internal state, for trial types seen in several."
+            sec["blocks"].append(table(tbl, cap, index=False))
     return sec

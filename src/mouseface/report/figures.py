@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from mouseface.report._traces import Trace
 
@@ -125,7 +126,8 @@ def traces_figure(
         Colour of each emotion.
     """
     panels = list(traces) + (["change"] if change else [])
-    fig, axes = _grid(len(panels), ncols=4 if len(panels) == 4 else 3)
+    fig, axes = _grid(len(panels), ncols=4, w=3.3, h=2.6)
+    names = list(dict.fromkeys([e for tr in traces.values() for e in tr] + list(change)))
     for ax, emo in zip(axes, traces, strict=False):
         n = traces[emo][emo].values.shape[0] if emo in traces[emo] else 0
         for other, tr in traces[emo].items():
@@ -134,19 +136,27 @@ def traces_figure(
         if emo in traces[emo]:
             _band(ax, traces[emo][emo], colours.get(emo, "k"), emo, bold=True)
         _windows(ax, windows)
-        ax.set_title(f"{emo} trials (n = {n})", fontsize=10)
+        ax.set_title(f"{emo} trials (n = {n})", fontsize=10, color=colours.get(emo, "k"))
         ax.set_xlabel("time from onset (s)")
         ax.set_ylabel("strength (r)")
-        ax.legend(fontsize=7, frameon=False, loc="best")
     if change:
         ax = axes[-1]
         for emo, tr in change.items():
-            _band(ax, tr, colours.get(emo, "k"), f"{emo} (n = {tr.values.shape[0]})")
+            _band(ax, tr, colours.get(emo, "k"), emo)
         _windows(ax, windows)
-        ax.set_title("change from neutral (1 - r)", fontsize=10)
+        ax.set_title("change from neutral (1 - r), by trial emotion", fontsize=9)
         ax.set_xlabel("time from onset (s)")
         ax.set_ylabel("change")
-        ax.legend(fontsize=7, frameon=False, loc="best")
+    handles = [Line2D([], [], color=colours.get(e, "k"), lw=2.0) for e in names]
+    fig.legend(
+        handles,
+        names,
+        loc="outside upper center",
+        ncols=min(len(names), 8),
+        frameon=False,
+        fontsize=9,
+        title="strength of / trials of",
+    )
     return fig
 
 
@@ -230,16 +240,19 @@ def confusion_figure(matrices: Mapping[tuple[str, str], pd.DataFrame], *, ncols:
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman rho of the finite pairs; NaN with < 3 pairs or a constant variable."""
-    from scipy.stats import spearmanr
+    """Spearman rho of the finite pairs (Pearson r of average ranks).
 
+    NaN with fewer than 3 pairs or a constant variable.
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
-    return float(spearmanr(x, y).statistic)
+    rx = pd.Series(x).rank(method="average").to_numpy() - (x.size + 1) / 2
+    ry = pd.Series(y).rank(method="average").to_numpy() - (y.size + 1) / 2
+    return float(np.clip(rx @ ry / np.sqrt((rx @ rx) * (ry @ ry)), -1.0, 1.0))
 
 
 def _fmt_rho(rho: float) -> str:
