@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from mouseface import __version__
+from mouseface.features.extract import common_face_size
 from mouseface.io.config import ProjectConfig, config_from_dict
 from mouseface.io.outputs import write_json_atomic, write_parquet_atomic
 from mouseface.sessions import (
@@ -155,6 +156,9 @@ def run_project(
     if cfg.align_sessions:
         progress("register", 0, None)
         register_sessions(sessions)
+    face_hw = common_face_size([s.crop_hw for s in sessions], cfg.hog.face_width)
+    for s in sessions:
+        s.face_target = face_hw
     out.mkdir(parents=True, exist_ok=True)
     timings["validate_s"] = time.perf_counter() - t_start
 
@@ -232,7 +236,9 @@ def _write_provenance(
         "parameters": {
             "hog": cfg.hog.model_dump(mode="json"),
             "face_size_rule": (
-                f"each face crop resized (aspect kept) to {face_w} px wide before HOG"
+                f"every face crop resized to {sessions[0].face_target[1]}x"
+                f"{sessions[0].face_target[0]} px (width {face_w}, height from the median crop "
+                "aspect ratio) before HOG, so 32-px cells cover the same part of every face"
                 if face_w
                 else "HOG on the native crop size"
             ),

@@ -63,6 +63,7 @@ class SessionData:
     resumed: bool = False
     registration: dict | None = None
     reference: np.ndarray | None = None
+    face_target: tuple[int, int] | None = None
     masks: dict = field(default_factory=dict)
     neutral: np.ndarray | None = None
     change: np.ndarray | None = None
@@ -71,6 +72,15 @@ class SessionData:
     def n_frames_hint(self) -> int:
         """Frame count the container announces (0 if unknown), for progress bars."""
         return self.info.n_frames or 0
+
+    @property
+    def crop_hw(self) -> tuple[int, int]:
+        """(h, w) of the face crops before resizing (after registration, if any)."""
+        if self.registration is not None:
+            return tuple(self.registration["shape"])
+        if self.roi is not None:
+            return (self.roi[3], self.roi[2])
+        return (self.info.height, self.info.width)
 
     @property
     def fps(self) -> float:
@@ -148,6 +158,7 @@ def _params_key(s: SessionData, cfg: ProjectConfig) -> str:
             "stabilise": cfg.stabilise,
             "fps": cfg.fps,
             "registration": s.registration,
+            "face": s.face_target,
         },
         sort_keys=True,
     )
@@ -258,7 +269,7 @@ def extract_session(
                 s.cfg.video,
                 tmp,
                 roi=s.roi,
-                face_width=cfg.hog.face_width,
+                face_shape=s.face_target,
                 hog_params=hog_params,
                 stabiliser=_frame_transform(s, cfg),
                 chunk_size=cfg.chunk_size,

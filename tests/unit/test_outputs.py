@@ -38,3 +38,17 @@ def test_sha256_of_file_and_folder(tmp_path):
     h1 = sha256_file(tmp_path)
     (tmp_path / "a").write_bytes(b"abd")
     assert sha256_file(tmp_path) != h1
+
+
+def test_outputs_respect_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_parquet_atomic(tmp_path / "t.parquet", pd.DataFrame({"a": [1]}))
+        with atomic_dir(tmp_path / "d"):
+            pass
+    finally:
+        os.umask(old)
+    assert (tmp_path / "t.parquet").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

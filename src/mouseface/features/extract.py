@@ -25,7 +25,7 @@ from mouseface.features.hog import hog, hog_shape
 from mouseface.features.motion import brightness_flags, motion_energy
 from mouseface.io.video import VideoReader
 
-__all__ = ["ExtractResult", "face_size", "resize_faces", "extract_features"]
+__all__ = ["ExtractResult", "face_size", "common_face_size", "resize_faces", "extract_features"]
 
 _DONE = object()
 
@@ -36,6 +36,24 @@ def face_size(crop_hw: tuple[int, int], face_width: int | None) -> tuple[int, in
     if face_width is None or face_width == w:
         return h, w
     return max(1, int(round(h * face_width / w))), int(face_width)
+
+
+def common_face_size(crops_hw: list[tuple[int, int]], face_width: int | None) -> tuple[int, int]:
+    """One face size (h, w) for every session of a project, so that their HOGs compare.
+
+    Width ``face_width``; height from the median aspect ratio of the crops (a crop whose aspect
+    differs is stretched slightly). With ``face_width=None`` all crops must have one size.
+    """
+    if face_width is None:
+        if len(set(crops_hw)) > 1:
+            raise InputError(
+                f"sessions have face crops of different sizes ({sorted(set(crops_hw))}) and "
+                "hog.face_width is null; set hog.face_width (e.g. 320) so that they are resized "
+                "to one standard face size"
+            )
+        return tuple(crops_hw[0])
+    aspect = float(np.median([h / w for h, w in crops_hw]))
+    return face_size((max(1, int(round(aspect * 10000))), 10000), face_width)
 
 
 def resize_faces(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -118,7 +136,7 @@ def extract_features(
     store: str | Path,
     *,
     roi: tuple[int, int, int, int] | None = None,
-    face_width: int | None = 320,
+    face_shape: tuple[int, int] | None = None,
     hog_params: dict | None = None,
     stabiliser: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     chunk_size: int = 256,
@@ -139,8 +157,8 @@ def extract_features(
         rename it for atomicity (see :func:`mouseface.io.outputs.atomic_dir`).
     roi : (x, y, w, h) or None
         Face crop in pixels; None = whole frame.
-    face_width : int or None
-        Width (px) crops are resized to before HOG; None = native size.
+    face_shape : (h, w) or None
+        Size (px) crops are resized to before HOG (see :func:`common_face_size`); None = native.
     hog_params : dict
         Keyword arguments of :func:`mouseface.hog` (orientations, pixels_per_cell, ...).
     stabiliser : callable, optional
@@ -168,7 +186,7 @@ def extract_features(
     crop_hw = (
         (reader.roi[3], reader.roi[2]) if reader.roi else (reader.info.height, reader.info.width)
     )
-    size = face_size(crop_hw, face_width)
+    size = tuple(face_shape) if face_shape is not None else tuple(crop_hw)
     try:
         n_features = int(
             np.prod(

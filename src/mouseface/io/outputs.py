@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,9 +37,10 @@ def atomic_path(path: str | Path, *, suffix: str = "") -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    # not mkstemp: its 0600 mode would make shared outputs unreadable to the group (the
+    # umask applies to files made with open(..., "x"))
+    tmp_path = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{suffix or '.tmp'}")
+    tmp_path.open("xb").close()
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -56,7 +57,8 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp.mkdir()
     try:
         yield tmp
         old = None
