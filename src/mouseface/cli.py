@@ -314,6 +314,41 @@ def demo(
 
 
 @app.command()
+def stats(
+    out: Annotated[Path, typer.Argument(help="Output folder of a run.")],
+    only: Annotated[
+        str | None, typer.Option(help="Comma-separated analyses to run (default: all).")
+    ] = None,
+) -> None:
+    """(Re)run the science analyses on a finished output folder, then rebuild report.html.
+
+    Tables go to OUT/analyses/<analysis>_<table>.parquet, key numbers to
+    OUT/analyses/summary.json.
+    """
+    from mouseface.analyses import run_analyses
+    from mouseface.report import build_report
+
+    def go() -> None:
+        names = [n.strip() for n in only.split(",")] if only else None
+        with _progress() as p:
+            results = run_analyses(out, names=names, progress=RichProgress(p))
+        for name, res in results.items():
+            out_console.print(
+                f"[bold]{name}[/]: "
+                + ", ".join(
+                    f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+                    for k, v in res.summary.items()
+                    if not isinstance(v, dict | list)
+                )
+            )
+            for note in res.notes:
+                err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        out_console.print(f"report:  {build_report(out)}")
+
+    _guard(go)
+
+
+@app.command()
 def report(out: Annotated[Path, typer.Argument(help="Output folder of a run.")]) -> None:
     """(Re)build report.html from an output folder."""
     from mouseface.report import build_report

@@ -67,6 +67,7 @@ class RunResult:
     accuracy: dict = field(default_factory=dict)
     balanced_accuracy: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    analyses: dict = field(default_factory=dict)
     report: Path | None = None
 
 
@@ -115,6 +116,7 @@ def run_project(
     resume: bool = False,
     scheduler: str | None = None,
     strict_emotions: bool = True,
+    analyses: bool = True,
     report: bool = True,
     progress: Progress | None = None,
 ) -> RunResult:
@@ -135,6 +137,8 @@ def run_project(
     strict_emotions : bool
         A trial_type missing from ``cfg.emotions`` is an error (``run``); otherwise the
         trial_type is its own label (``analyze``).
+    analyses : bool
+        Run the science analyses (:mod:`mouseface.analyses`) into ``analyses/``.
     report : bool
         Write ``report.html``.
     progress : callable, optional
@@ -205,6 +209,14 @@ def run_project(
         result.balanced_accuracy = {
             k[1:]: float(v) for k, v in means.items() if k[0] == "balanced_accuracy"
         }
+    if analyses:
+        from mouseface.analyses import run_analyses
+
+        t0 = time.perf_counter()
+        for name, res in run_analyses(out, progress=progress).items():
+            result.notes += res.notes
+            result.analyses[name] = res.summary
+        timings["analyses_s"] = time.perf_counter() - t0
     if report:
         from mouseface.report import build_report
 

@@ -99,6 +99,10 @@ class ProjectConfig(BaseModel):
     decoders: tuple[str, ...] = ("prototype", "forest")
     chunk_size: int = Field(256, ge=1)
     n_jobs: int = Field(-1, description="HOG threads per session (-1 = all cores)")
+    analyses: dict[str, dict] = Field(
+        default_factory=dict,
+        description="analysis name -> options; empty = run every analysis with defaults",
+    )
     fps: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
