@@ -130,40 +130,60 @@ def _load_row_impl(frame, y, ncols, do_sqrt, lut, dst):
     return impl
 
 
+def bin_coefficients(n: int) -> np.ndarray:
+    """Polynomial coefficients and offsets of ``_row_bins``, scaled from radians to bins."""
+    return np.array([_A0, _A1, _A2, _A3, _HALF_PI, np.pi]) * (n / np.pi)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def _row_bins(cur, prv, nxt, x0, x1, inv_step, tol, sp, mag, bins):
+def _row_bins(cur, prv, nxt, x0, x1, coef, tol, sp, mag, bins):
     """Gradient magnitude and bin of pixels ``x0 <= x < x1`` of a row (not its first/last column).
 
-    ``bins`` gets the bin as a float, or -1 where the exact path must decide. Written
-    branch-free so that it vectorises.
+    ``bins`` gets the bin as a float, or -1 where the exact path must decide (also whenever the
+    approximation is not finite). Written branch-free, on views starting at 0, so that it
+    vectorises.
     """
     b0 = sp[0]
     b45 = sp[1]
     b90 = sp[2]
     b135 = sp[3]
-    hi = 1.0 - tol
-    for x in range(x0, x1):
-        gc = np.float64(cur[x + 1] - cur[x - 1])
-        gr = np.float64(nxt[x] - prv[x])
-        mag[x] = math.sqrt(gc * gc + gr * gr)
+    c0 = coef[0]
+    c1 = coef[1]
+    c2 = coef[2]
+    c3 = coef[3]
+    quarter = coef[4]  # n / 2 bins: a quarter turn
+    half = coef[5]  # n bins: a half turn
+    lim = 0.5 - tol
+    left = cur[x0 - 1 : x1 - 1]
+    right = cur[x0 + 1 : x1 + 1]
+    up = prv[x0:x1]
+    down = nxt[x0:x1]
+    mag_out = mag[x0:x1]
+    bins_out = bins[x0:x1]
+    for i in range(x1 - x0):
+        gc = np.float64(right[i] - left[i])
+        gr = np.float64(down[i] - up[i])
+        mag_out[i] = math.sqrt(gc * gc + gr * gr)
         ax = abs(gc)
         ay = abs(gr)
         t = min(ax, ay) / max(ax, ay)  # NaN when both are 0: replaced by b0 below
-        p = atan_unit(t)
+        t2 = t * t
+        u = t * (c0 + t2 * (c1 + t2 * (c2 + t2 * c3)))  # angle to the nearest axis, in bins
         same = (gc < 0.0) == (gr < 0.0)
-        a = (_HALF_PI - p) if ay > ax else p
-        v = (a if same else (np.pi - a)) * inv_step
+        a = (quarter - u) if ay > ax else u
+        v = a if same else (half - a)  # unsigned angle in bins, 0 <= v <= n
         bi = np.floor(v)
-        f = v - bi
-        b = -1.0 if ((f < tol) | (f > hi)) else bi
+        b = bi if abs(v - bi - 0.5) <= lim else -1.0
         b = (b45 if same else b135) if ax == ay else b
         b = b90 if gc == 0.0 else b
         b = b0 if gr == 0.0 else b
-        bins[x] = b
+        bins_out[i] = b
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _frame_hist(frame, do_sqrt, lut, n, cr, cc, edges, sp, tol, tbuf, mag, bins, acc, hist):
+def _frame_hist(
+    frame, do_sqrt, lut, n, cr, cc, edges, sp, coef, tol, tbuf, mag, bins, ibins, acc, hist
+):
     """Cell histograms of one frame into ``hist`` (n_cells_row, n_cells_col, n), float64."""
     h, w = frame.shape
     ncr = h // cr
@@ -172,7 +192,6 @@ def _frame_hist(frame, do_sqrt, lut, n, cr, cc, edges, sp, tol, tbuf, mag, bins,
     wc = ncc * cc
     wl = min(w, wc + 1)
     hl = min(h, hc + 1)
-    inv_step = n / np.pi
     area = np.float32(cr * cc)
     nb = n + 1
     x1 = min(wc, w - 1)
@@ -196,13 +215,15 @@ def _frame_hist(frame, do_sqrt, lut, n, cr, cc, edges, sp, tol, tbuf, mag, bins,
                 gr = np.float64(nxt[x] - prv[x])
                 mag[x] = abs(gr)
                 bins[x] = sp[0] if gr == 0.0 else sp[2]
-        _row_bins(cur, prv, nxt, 1, x1, inv_step, tol, sp, mag, bins)
+        _row_bins(cur, prv, nxt, 1, x1, coef, tol, sp, mag, bins)
+        for x in range(wc):
+            ibins[x] = np.int32(bins[x])
         # float32 running sums per cell and bin, in scikit-image's row-major order; cells are
         # interleaved so that consecutive additions are independent
         for j in range(cc):
             for k in range(ncc):
                 x = k * cc + j
-                b = int(bins[x])
+                b = ibins[x]
                 if b < 0:
                     gc = 0.0
                     if 0 < x < w - 1:
@@ -294,6 +315,7 @@ def hog_batch(
     norm,
     edges,
     sp,
+    coef,
     tol,
     tbuf,
     out,
@@ -310,6 +332,7 @@ def hog_batch(
     wc = ncc * cc
     mag = np.zeros(max(wc, 1))
     bins = np.zeros(max(wc, 1))
+    ibins = np.zeros(max(wc, 1), dtype=np.int32)
     acc = np.zeros(ncc * (n + 1), dtype=np.float32)
     hist = np.zeros((ncr, ncc, n))
     tmp = np.zeros(br * bc * n)
@@ -321,5 +344,7 @@ def hog_batch(
                 status[f] = s
                 out[f, :] = 0.0
                 continue
-        _frame_hist(frame, do_sqrt, lut, n, cr, cc, edges, sp, tol, tbuf, mag, bins, acc, hist)
+        _frame_hist(
+            frame, do_sqrt, lut, n, cr, cc, edges, sp, coef, tol, tbuf, mag, bins, ibins, acc, hist
+        )
         _normalize_blocks(hist, br, bc, norm, tmp, out[f])

@@ -16,7 +16,13 @@ from numbers import Integral
 import numpy as np
 
 from mouseface.errors import InputError
-from mouseface.features._hog_kernel import NORM_CODES, edge_tolerance, hog_batch, special_bins
+from mouseface.features._hog_kernel import (
+    NORM_CODES,
+    bin_coefficients,
+    edge_tolerance,
+    hog_batch,
+    special_bins,
+)
 
 __all__ = ["hog", "hog_shape"]
 
@@ -209,36 +215,20 @@ def hog(
         return out
     step = 180.0 / n
     edges = np.array([step * i for i in range(n + 1)], dtype=np.float64)
-    special = special_bins(edges, n)
-    lut = np.arange(256, dtype=np.float64)
+    lut = np.arange(256, dtype=np.float64)  # uint8 pixel -> float64 value or its sqrt
     if do_sqrt:
         lut = np.sqrt(lut)
+    # gradients are taken in scikit-image's float type: float32 for float32 frames
     tdtype = np.float32 if arr.dtype == np.float32 else np.float64
     status = np.zeros(nf, dtype=np.int8)
-    norm = NORM_CODES[block_norm]
+    kernel_args = (
+        do_sqrt, lut, check, n, ppc[0], ppc[1], cpb[0], cpb[1], NORM_CODES[block_norm],
+        edges, special_bins(edges, n), bin_coefficients(n), edge_tolerance(n),
+    )  # fmt: skip
 
     def run(start: int, stop: int) -> None:
         tbuf = np.empty((3, w), dtype=tdtype)
-        hog_batch(
-            arr,
-            start,
-            stop,
-            do_sqrt,
-            lut,
-            check,
-            n,
-            ppc[0],
-            ppc[1],
-            cpb[0],
-            cpb[1],
-            norm,
-            edges,
-            special,
-            edge_tolerance(n),
-            tbuf,
-            out,
-            status,
-        )
+        hog_batch(arr, start, stop, *kernel_args, tbuf, out, status)
 
     if workers == 1:
         run(0, nf)
