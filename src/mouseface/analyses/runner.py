@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +14,25 @@ from mouseface.io.outputs import write_json_atomic, write_parquet_atomic, write_
 
 __all__ = ["ANALYSES", "run_analyses"]
 
+_INFRA = {"context", "runner", "report_parts"}
+
+
+def _discover() -> dict[str, str]:
+    """Analysis modules of this package: each defines ``NAME``, ``ORDER`` and ``run(ctx)``."""
+    import mouseface.analyses as pkg
+
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_") or info.name in _INFRA:
+            continue
+        mod = importlib.import_module(f"mouseface.analyses.{info.name}")
+        if hasattr(mod, "run") and hasattr(mod, "NAME"):
+            found.append((getattr(mod, "ORDER", 100), mod.NAME, info.name))
+    return {name: module for _, name, module in sorted(found)}
+
+
 #: analysis name -> module in mouseface.analyses with ``run(ctx) -> Result``
-ANALYSES: dict[str, str] = {}
+ANALYSES: dict[str, str] = _discover()
 
 
 def _load(name: str) -> Callable[[Context], Result]:
