@@ -22,7 +22,7 @@ def test_demo_runs_everything_and_decodes_unseen_animals(tmp_path: Path):
     assert m, text
     assert float(m.group(1)) > 3 / 7  # seven classes: chance is 1/7
     report = tmp_path / "results" / "report.html"
-    assert report.is_file() and str(report) in text.replace(" ", "") or "report.html" in text
+    assert report.is_file() and "report.html" in text
     trials = pd.read_parquet(tmp_path / "results" / "trials.parquet")
     assert set(trials["emotion"]) == {"pleasure", "disgust", "malaise", "pain", "passive_fear",
                                       "active_fear"}
