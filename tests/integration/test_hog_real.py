@@ -110,3 +110,13 @@ def test_der_mosaic_paper_params(der_dir: Path):
 
 def test_parallel_equals_serial_on_real_frames(pupil_frames):
     assert np.array_equal(hog(pupil_frames, n_jobs=1), hog(pupil_frames, n_jobs=-1))
+
+
+def test_pupil_benchmark_frames(pupil_video: Path):
+    from mouseface.features.hog_bench import pupil_benchmark_frames
+
+    sizes = pupil_benchmark_frames(pupil_video, n_frames=3)
+    assert sizes["480x640"].shape == (3, 480, 640)
+    assert sizes["240x320"].shape == (3, 240, 320)
+    assert sizes["480x640"].dtype == np.uint8
+    assert sizes["480x640"].std() > 1  # a real picture, not a blank frame

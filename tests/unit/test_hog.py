@@ -269,6 +269,11 @@ def test_bad_frames(frames, match):
         hog(frames)
 
 
+def test_ragged_frames():
+    with pytest.raises(InputError, match="equal-sized frames"):
+        hog([np.zeros((64, 64), np.uint8), np.zeros((32, 64), np.uint8)])
+
+
 def test_smaller_than_one_block():
     with pytest.raises(InputError, match="need at least 48x32"):
         hog(np.zeros((1, 40, 40), np.uint8), pixels_per_cell=(16, 16), cells_per_block=(3, 2))
@@ -325,3 +330,29 @@ def test_hog_shape_bad_input():
         hog_shape((64,))
     with pytest.raises(InputError, match="orientations"):
         hog_shape((64, 64), orientations=0)
+
+
+def test_bench_hog_rows():
+    from mouseface.features.hog_bench import bench_hog
+
+    frames = np.random.default_rng(6).integers(0, 256, (3, 64, 96), dtype=np.uint8)
+    rows = bench_hog({"64x96": frames}, repeats=1)
+    assert len(rows) == 1
+    row = rows[0]
+    assert set(row) == {
+        "size",
+        "n_frames",
+        "skimage_fps",
+        "mouseface_fps",
+        "mouseface_fps_parallel",
+        "ratio",
+        "max_abs_diff",
+    }
+    assert row["size"] == "64x96"
+    assert row["n_frames"] == 3
+    assert row["skimage_fps"] > 0
+    assert row["mouseface_fps"] > 0
+    assert row["ratio"] == pytest.approx(row["mouseface_fps"] / row["skimage_fps"])
+    assert row["max_abs_diff"] <= TOL
+    with pytest.raises(InputError, match="non-empty"):
+        bench_hog({"empty": frames[:0]})

@@ -3,8 +3,8 @@
 The paper (Dolensek et al., Science 2020) describes each face crop by
 ``skimage.feature.hog(crop, orientations=8, pixels_per_cell=(32, 32), cells_per_block=(1, 1),
 transform_sqrt=True)``. :func:`hog` computes exactly that for a whole stack of frames in one
-numba pass per frame (about 20-40x faster than scikit-image on one core) and can spread frames
-over threads.
+numba pass per frame -- 25-40x the frames/s of scikit-image on one core in
+``benchmarks/bench_hog.py`` -- and can spread frames over threads.
 """
 
 from __future__ import annotations
@@ -121,7 +121,12 @@ def _n_workers(n_jobs: object, n_frames: int) -> int:
 
 def _as_frames(frames: object, transform_sqrt: bool) -> tuple[np.ndarray, bool]:
     """Validated (n, h, w) array in a kernel dtype, and whether values must be scanned."""
-    arr = np.asarray(frames)
+    try:
+        arr = np.asarray(frames)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"frames must be an array (n_frames, height, width) of equal-sized frames; {exc}"
+        ) from None
     kind = arr.dtype.kind
     if kind not in "uif":
         raise InputError(
