@@ -15,6 +15,7 @@ import xarray as xr
 from mouseface.errors import InputError
 from mouseface.report import build_report, hog_glyph, hog_glyph_signed
 from mouseface.report._proto_figures import cross_animal, nearest_same_emotion
+from mouseface.report._sections import table
 from mouseface.report._traces import stimulus_locked
 from mouseface.report.figures import spearman
 
@@ -363,6 +364,12 @@ def test_stimulus_locked_aligns_on_onset() -> None:
     np.testing.assert_allclose(tr.values[1], 12.3 + tr.t, atol=0.051)
     assert np.all(tr.n == 2)
     assert np.isfinite(tr.sem).all()
+
+
+def test_long_tables_fold() -> None:
+    long, short = table(pd.DataFrame({"a": range(20)})), table(pd.DataFrame({"a": range(3)}))
+    assert long["folded"] and not short["folded"]
+    assert long["rows"] == 20 and "<table" in long["html"]
 
 
 def test_spearman_matches_scipy() -> None:

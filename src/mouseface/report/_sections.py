@@ -28,11 +28,22 @@ def img(fig: Any, caption: str, alt: str) -> dict[str, Any]:
 
 
 def table(
-    df: pd.DataFrame, caption: str = "", *, index: bool = True, header: bool = True
+    df: pd.DataFrame,
+    caption: str = "",
+    *,
+    index: bool = True,
+    header: bool = True,
+    fold_over: int = 15,
 ) -> dict[str, Any]:
-    """A table block (HTML escaped by pandas)."""
+    """A table block (HTML escaped by pandas); folded in ``<details>`` past ``fold_over`` rows."""
     html = df.to_html(border=0, classes="tbl", na_rep="–", index=index, header=header, escape=True)
-    return {"kind": "table", "html": Markup(html), "caption": caption}
+    return {
+        "kind": "table",
+        "html": Markup(html),
+        "caption": caption,
+        "rows": len(df),
+        "folded": len(df) > fold_over,
+    }
 
 
 def text(s: str) -> dict[str, Any]:

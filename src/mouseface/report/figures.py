@@ -144,7 +144,7 @@ def traces_figure(
         for emo, tr in change.items():
             _band(ax, tr, colours.get(emo, "k"), emo)
         _windows(ax, windows)
-        ax.set_title("change from neutral (1 - r), by trial emotion", fontsize=9)
+        ax.set_title("change (1 - r with neutral)", fontsize=10)
         ax.set_xlabel("time from onset (s)")
         ax.set_ylabel("change")
     handles = [Line2D([], [], color=colours.get(e, "k"), lw=2.0) for e in names]
