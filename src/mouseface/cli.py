@@ -39,8 +39,8 @@ app = typer.Typer(
 events_app = typer.Typer(help="Make or inspect stimulus event tables.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class RichProgress:
