@@ -451,3 +451,16 @@ def test_hog_glyph_bad_input() -> None:
         hog_glyph(np.ones(8), cells_shape=(1, 1), orientations=0)
     with pytest.raises(InputError, match="cells_shape"):
         hog_glyph(np.ones(8), cells_shape=4, orientations=8)  # type: ignore[arg-type]
+
+
+def test_analysis_fragments_are_included(tmp_path):
+    from mouseface.report.html import analyses_section
+
+    assert analyses_section(tmp_path) is None
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    (folder / "zzz.section.html").write_text("<h3>Dose</h3><p>rho = 0.91</p>")
+    (folder / "summary.json").write_text('{"zzz": {"notes": ["zzz: skipped part"]}}')
+    sec = analyses_section(tmp_path)
+    assert sec["blocks"][0]["html"].endswith("rho = 0.91</p>")
+    assert sec["notes"] == ["zzz: skipped part"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,27 @@ def _env() -> jinja2.Environment:
     )
 
 
+def analyses_section(out_dir: Path) -> dict[str, Any] | None:
+    """The science analyses' fragments (``analyses/<name>.section.html``), in run order."""
+    folder = Path(out_dir) / "analyses"
+    if not folder.is_dir():
+        return None
+    from mouseface.analyses import ANALYSES
+
+    files = sorted(folder.glob("*.section.html"))
+    order = {name: i for i, name in enumerate(ANALYSES)}
+    files.sort(key=lambda p: (order.get(p.name.removesuffix(".section.html"), 999), p.name))
+    if not files:
+        return None
+    sec = section("analyses", "Science analyses")
+    summary = folder / "summary.json"
+    if summary.is_file():
+        for item in json.loads(summary.read_text()).values():
+            sec["notes"] += list(item.get("notes", []))
+    sec["blocks"] = [{"kind": "html", "html": f.read_text(encoding="utf-8")} for f in files]
+    return sec
+
+
 def render_report(out_dir: Path, *, title: str | None = None) -> str:
     """The report of ``out_dir`` as an HTML string (see :func:`build_report`)."""
     out = load_outputs(Path(out_dir))
@@ -182,6 +204,9 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
         similarity_section(out, colours),
         trials_section(out, colours),
     ]
+    extra = analyses_section(Path(out_dir))
+    if extra is not None:
+        sections.append(extra)
     prov = out.provenance or {}
     return (
         _env()
