@@ -1,0 +1,251 @@
+"""Generate a synthetic multi-animal, multi-session dataset with known ground truth.
+
+The layout is what ``mouseface run`` reads (``mouseface.yaml`` with relative paths) plus the
+ground truth::
+
+    out/
+      mouseface.yaml
+      videos/<session>.mp4        H.264, gray, yuv420p
+      events/<session>.tsv        onset, duration, trial_type, intensity, state, trial
+      truth/<session>.parquet     per frame: emotion, amplitude, action units, nuisance flags
+      truth/trials.parquet        per trial: session, animal, emotion, intensity, amplitude, ...
+      truth/animals.parquet       per animal: anatomy traits
+
+See ``docs/synth.md`` for the design and the literature behind the emotion profiles.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mouseface.errors import InputError
+from mouseface.io.events import EVENT_COLUMNS, write_events
+from mouseface.io.outputs import write_parquet_atomic, write_text_atomic
+from mouseface.io.writer import write_video
+from mouseface.synth._schedule import SessionPlan, animal_emotion_gain, plan_animal
+from mouseface.synth._timeline import Timeline, session_timeline
+from mouseface.synth.anatomy import Anatomy, random_anatomy
+from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
+from mouseface.synth.render import FaceRenderer
+
+__all__ = ["generate_dataset", "planned_frames"]
+
+_STATES = ("thirsty", "sated")
+_CRF = 26
+_PRESET = "ultrafast"
+
+
+def _check(
+    n_animals: int, fps: float, size: tuple[int, int], tps: int, states: tuple[str, ...]
+) -> None:
+    if not (isinstance(n_animals, int | np.integer) and n_animals >= 1):
+        raise InputError(f"generate_dataset: n_animals must be an int >= 1, got {n_animals!r}")
+    if not fps > 0:
+        raise InputError(f"generate_dataset: fps must be > 0, got {fps!r}")
+    if len(size) != 2 or min(size) < 48 or size[0] % 2 or size[1] % 2:
+        raise InputError(
+            f"generate_dataset: size must be (height, width), both even and >= 48 px (H.264 "
+            f"yuv420p needs even sizes), got {size!r}"
+        )
+    if not (isinstance(tps, int | np.integer) and tps >= 1):
+        raise InputError(f"generate_dataset: trials_per_stimulus must be an int >= 1, got {tps!r}")
+    bad = [s for s in states if s not in _STATES]
+    if bad or len(set(states)) != len(states):
+        raise InputError(
+            f"generate_dataset: states must be distinct values from {list(_STATES)}, got "
+            f"{list(states)}"
+        )
+
+
+def _plan(
+    n_animals: int, seed: int, trials_per_stimulus: int, states: tuple[str, ...]
+) -> list[tuple[Anatomy, list[SessionPlan], np.random.Generator]]:
+    """Anatomy, session plans and a random generator per animal, all fixed by ``seed``."""
+    children = np.random.SeedSequence(seed).spawn(n_animals)
+    out = []
+    for i, child in enumerate(children):
+        rng = np.random.default_rng(child)
+        name = f"m{i + 1}"
+        anatomy = random_anatomy(rng, name=name)
+        plans = plan_animal(
+            name,
+            states=tuple(states),
+            trials_per_stimulus=trials_per_stimulus,
+            emotion_gain=animal_emotion_gain(rng),
+            rng=rng,
+        )
+        out.append((anatomy, plans, rng))
+    return out
+
+
+def planned_frames(
+    *,
+    n_animals: int = 4,
+    seed: int = 0,
+    fps: float = 20.0,
+    trials_per_stimulus: int = 3,
+    states: tuple[str, ...] = _STATES,
+) -> int:
+    """Number of frames :func:`generate_dataset` will render with these options (for a
+    progress bar's total); cheap, renders nothing."""
+    _check(n_animals, fps, (48, 48), trials_per_stimulus, tuple(states))
+    return sum(
+        int(round(p.duration * fps))
+        for _, plans, _ in _plan(n_animals, seed, trials_per_stimulus, tuple(states))
+        for p in plans
+    )
+
+
+def _common_rois(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> list[list[int]]:
+    """One ROI per animal, all of the same size (the largest face box), each centred on its
+    animal's face and kept inside the frame; equal sizes give equal HOG lengths."""
+    h, w = size
+    bw = min(max(b[2] for b in boxes), w // 2 * 2)
+    bh = min(max(b[3] for b in boxes), h // 2 * 2)
+    rois = []
+    for x, y, ww, hh in boxes:
+        x0 = int(np.clip(round(x + ww / 2 - bw / 2), 0, w - bw))
+        y0 = int(np.clip(round(y + hh / 2 - bh / 2), 0, h - bh))
+        rois.append([x0, y0, int(bw), int(bh)])
+    return rois
+
+
+def _frames(renderer: FaceRenderer, tl: Timeline) -> Iterator[np.ndarray]:
+    for i in range(len(tl.time)):
+        yield renderer.render(
+            tl.au[i],
+            blink=float(tl.blink[i]),
+            tongue=float(tl.tongue[i]),
+            paw=float(tl.paw[i]),
+            paw_phase=float(tl.paw_phase[i]),
+            dx=float(tl.dx[i]),
+            dy=float(tl.dy[i]),
+            rotation=float(tl.rotation[i]),
+            gain=float(tl.gain[i]),
+            noise=int(tl.noise[i]),
+        )
+
+
+def generate_dataset(
+    out: str | os.PathLike[str],
+    *,
+    n_animals: int = 4,
+    seed: int = 0,
+    fps: float = 20.0,
+    size: tuple[int, int] = (240, 320),
+    trials_per_stimulus: int = 3,
+    states: tuple[str, ...] = _STATES,
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Render a synthetic dataset of side-view mouse-face videos with ground truth.
+
+    Each animal gets one session per state in ``states``. Every session has sucrose trials
+    (pleasure; intensity = concentration in M, levels 0.1, 0.3, 1.0) and ends with a LiCl
+    injection (malaise, which persists for minutes); quinine (disgust; mM), tail shock (pain; uA,
+    levels 100, 300, 500), freezing (passive fear) and escape (active fear) are spread
+    round-robin over the animal's sessions, so that every animal shows all seven classes
+    (neutral = the baseline). Onsets are >= 8 s after the end of the previous stimulus.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        Output folder (created if needed; existing files of the same names are replaced).
+    n_animals : int, optional
+        Number of animals (default 4), each with its own anatomy and fur.
+    seed : int, optional
+        Seed; the same seed gives identical files (default 0).
+    fps : float, optional
+        Frame rate of the videos, frames per second (default 20).
+    size : tuple of int, optional
+        Frame ``(height, width)`` in pixels, even, >= 48 (default ``(240, 320)``).
+    trials_per_stimulus : int, optional
+        Trials of each stimulus in each session that has it (default 3; 1 for quick tests).
+    states : tuple of str, optional
+        Internal states, one session each: ``"thirsty"`` and/or ``"sated"`` (default both;
+        a thirsty mouse shows 1.5x the pleasure of a sated one). ``()`` gives one session per
+        animal without state.
+    progress : callable or None, optional
+        Called with the number of frames rendered since its last call (for a progress bar;
+        :func:`planned_frames` gives the total).
+
+    Returns
+    -------
+    pathlib.Path
+        Path of ``mouseface.yaml`` in ``out``.
+
+    Raises
+    ------
+    mouseface.errors.InputError
+        If an option is out of range.
+    """
+    states = tuple(states)
+    size = (int(size[0]), int(size[1]))
+    _check(n_animals, fps, size, trials_per_stimulus, states)
+    out = Path(out)
+    for sub in ("videos", "events", "truth"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    k = min(size[0] / 240.0, size[1] / 320.0)
+
+    sessions, trials, animals = [], [], []
+    planned = _plan(n_animals, seed, trials_per_stimulus, states)
+    renderers = [FaceRenderer(anatomy, size=size) for anatomy, _, _ in planned]
+    rois = _common_rois([r.face_box for r in renderers], size)
+    for (anatomy, plans, rng), renderer, roi in zip(planned, renderers, rois, strict=True):
+        row = asdict(anatomy)
+        row |= {f"expressivity_{n}": g for n, g in zip(AU_NAMES, row.pop("expressivity"),
+                                                       strict=True)}  # fmt: skip
+        row["offset_x"], row["offset_y"] = row.pop("offset")
+        animals.append(row)
+        for plan in plans:
+            tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
+            write_video(
+                out / "videos" / f"{plan.id}.mp4",
+                _frames(renderer, tl),
+                fps=fps,
+                crf=_CRF,
+                preset=_PRESET,
+                progress=None if progress is None else (lambda _n: progress(1)),
+            )
+            events = plan.trials[list(EVENT_COLUMNS)].copy()
+            if plan.state is None:
+                events = events.drop(columns="state")
+            write_events(events, out / "events" / f"{plan.id}.tsv")
+            write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
+            tr = plan.trials.copy()
+            tr.insert(0, "session", plan.id)
+            tr.insert(1, "animal", plan.animal)
+            tr["onset_frame"] = np.ceil(tr["onset"] * fps - 1e-9).astype(np.int64)
+            trials.append(tr)
+            sessions.append(
+                {
+                    "id": plan.id,
+                    "animal": plan.animal,
+                    "video": f"videos/{plan.id}.mp4",
+                    "events": f"events/{plan.id}.tsv",
+                    "roi": list(roi),
+                    **({"state": plan.state} if plan.state is not None else {}),
+                }
+            )
+    write_parquet_atomic(out / "truth" / "trials.parquet", pd.concat(trials, ignore_index=True))
+    write_parquet_atomic(out / "truth" / "animals.parquet", pd.DataFrame(animals))
+    config = {
+        "sessions": sessions,
+        "emotions": dict(STIMULUS_EMOTION),
+        "windows": {"baseline": [-2, 0], "response": [0, 2]},
+        "fps": float(fps),
+    }
+    text = (
+        "# Synthetic mouse-face dataset (mouseface.synth.generate_dataset, "
+        f"seed={seed}); ground truth in truth/\n"
+        + yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100)
+    )
+    yaml_path = out / "mouseface.yaml"
+    write_text_atomic(yaml_path, text)
+    return yaml_path
