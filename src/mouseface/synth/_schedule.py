@@ -16,7 +16,7 @@ import pandas as pd
 from mouseface.synth.profiles import EMOTIONS, STIMULI, expression_amplitude
 
 LEAD_IN = 6.0  # s of neutral face before the first trial
-LICL_TAIL = 20.0  # s of video after the LiCl onset
+LICL_TAIL = 90.0  # s of video after the LiCl onset (the malaise decay must be measurable)
 GAP = 8.0  # s at least from the end of one stimulus to the next onset
 _SHARED = ("quinine", "tail_shock", "freezing", "escape")
 

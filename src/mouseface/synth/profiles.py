@@ -147,7 +147,7 @@ PROFILES: Mapping[str, EmotionProfile] = MappingProxyType(
         # Persistent (minutes). Hunched "sick" face: ears drooped sideways, half-closed eyes,
         # whiskers drooping back, bulging cheeks (MGS-like units, strength our choice).
         "malaise": _profile(
-            "malaise", 0.3, 0.6, 180.0, 5.0,
+            "malaise", 0.3, 0.6, 120.0, 5.0,
             ear_angle=-0.2, ear_flat=1.0, eye_close=0.55, cheek_bulge=0.5, whisker_angle=-0.5,
             whisker_spread=-0.3, nose_down=0.3, jaw_forward=-0.3,
         ),
