@@ -273,6 +273,7 @@ def analyze_video(
     *,
     roi: tuple[int, int, int, int] | str | None = None,
     animal: str = "animal",
+    analyses: bool = True,
     report: bool = True,
     progress: Progress | None = None,
     **params: object,
@@ -297,4 +298,6 @@ def analyze_video(
         **params,
     }
     cfg = config_from_dict(data, source="analyze options")
-    return run_project(cfg, out, strict_emotions=False, report=report, progress=progress)
+    return run_project(
+        cfg, out, strict_emotions=False, analyses=analyses, report=report, progress=progress
+    )

@@ -28,6 +28,7 @@ from mouseface.io.video import VideoReader
 __all__ = ["ExtractResult", "face_size", "common_face_size", "resize_faces", "extract_features"]
 
 _DONE = object()
+_CHUNK_BYTES = 32 << 20
 
 
 def face_size(crop_hw: tuple[int, int], face_width: int | None) -> tuple[int, int]:
@@ -164,7 +165,8 @@ def extract_features(
     stabiliser : callable, optional
         ``f(frames) -> (aligned_frames, shifts)`` applied to each chunk of crops.
     chunk_size : int
-        Frames per chunk.
+        Frames per chunk at most; large frames get smaller chunks so that a chunk of decoded
+        crops stays under 32 MB (memory is bounded by the queue: at most 4 chunks in flight).
     n_jobs : int
         Threads for HOG.
     fps : float
@@ -183,6 +185,10 @@ def extract_features(
     """
     hog_params = dict(hog_params or {})
     reader = VideoReader(video, roi=roi, chunk_size=chunk_size, fps=fps)
+    crop_px = (
+        (reader.roi[2] * reader.roi[3]) if reader.roi else reader.info.width * reader.info.height
+    )
+    reader.chunk_size = max(8, min(chunk_size, _CHUNK_BYTES // max(1, crop_px)))
     crop_hw = (
         (reader.roi[3], reader.roi[2]) if reader.roi else (reader.info.height, reader.info.width)
     )
@@ -206,7 +212,7 @@ def extract_features(
             f"{size[1]}x{size[0]}) is too small for the HOG cells: {exc}"
         ) from None
     g = _create_store(Path(store), n_features, size)
-    q: queue.Queue = queue.Queue(maxsize=3)
+    q: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
     thread = threading.Thread(target=_producer, args=(reader, q, stop), daemon=True)
     series: dict[str, list[np.ndarray]] = {
