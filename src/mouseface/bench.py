@@ -104,7 +104,7 @@ def _end_to_end(folder: Path, *, seconds: float, stabilise: bool, fps: int = 30)
 
 
 def run_bench(
-    *, json_path: Path | None = None, quick: bool = False, long_minutes: float = 20.0, console=None
+    *, json_path: Path | None = None, quick: bool = False, long_minutes: float = 60.0, console=None
 ) -> dict:  # noqa: ANN001
     """Run every benchmark, print a table (to ``console``, a rich Console) and return results."""
     results: dict = {
