@@ -4,6 +4,11 @@ Every animal gets one session per internal state. Sucrose is given in every sess
 state effect on pleasure can be measured); quinine, tail shock, freezing and escape are spread
 round-robin over the animal's sessions; LiCl (malaise, which lasts minutes) is the last stimulus of
 every session, so that it never contaminates a later baseline.
+
+Optionally (``pairing``) every animal gets one more session after its ordinary ones, in state
+:data:`PAIRED_STATE`: sucrose after it was paired with LiCl (conditioned taste aversion). There
+the sucrose face is a blend of :data:`PAIRED_BLEND_SHARE` disgust and the rest pleasure (in
+action-unit space), the change of meaning that ``mouseface.analyses.meaning`` measures.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ LEAD_IN = 6.0  # s of neutral face before the first trial
 LICL_TAIL = 90.0  # s of video after the LiCl onset (the malaise decay must be measurable)
 GAP = 8.0  # s at least from the end of one stimulus to the next onset
 _SHARED = ("quinine", "tail_shock", "freezing", "escape")
+PAIRED_STATE = "paired"  # state of the post-pairing session (sucrose after sucrose + LiCl)
+PAIRED_BLEND = "disgust"  # emotion blended into the sucrose face after pairing
+PAIRED_BLEND_SHARE = 0.65  # its share of the face (action units), the rest is pleasure
+PAIRED_STATE_GAIN = 1.5  # drive of the post-pairing test (water-restricted, as "thirsty")
 
 
 def _drive(trial_type: str, rng: np.random.Generator) -> float:
@@ -96,6 +105,8 @@ def plan_animal(
                     "trial": i,
                     "emotion": emotion,
                     "amplitude": amp,
+                    "blend_emotion": None,
+                    "blend_share": 0.0,
                 }
             )
             t += dur + GAP + float(rng.uniform(0.5, 3.0))
@@ -108,3 +119,64 @@ def plan_animal(
 def animal_emotion_gain(rng: np.random.Generator) -> dict[str, float]:
     """Per-animal gain of each emotion's expression (lognormal, sd 0.1)."""
     return {e: float(rng.lognormal(0.0, 0.1)) for e in EMOTIONS}
+
+
+def plan_paired(
+    animal: str,
+    *,
+    index: int,
+    trials_per_stimulus: int,
+    emotion_gain: dict[str, float],
+    rng: np.random.Generator,
+) -> SessionPlan:
+    """Plan the post-pairing session of one animal (conditioned taste aversion test).
+
+    ``trials_per_stimulus`` sucrose trials (levels cycled, shuffled) in state
+    :data:`PAIRED_STATE`. Each trial's face is ``amplitude * ((1 - b) * pleasure + b *
+    disgust)`` with ``b =`` :data:`PAIRED_BLEND_SHARE` (each part with its own time course);
+    ``amplitude`` = intensity gain x :data:`PAIRED_STATE_GAIN` x the animal's pleasure gain x a
+    trial gain. The session ends 10 s after the last stimulus (no LiCl).
+
+    Parameters
+    ----------
+    animal : str
+        Animal id; the session is ``<animal>_s<index>``.
+    index : int
+        Session number (after the animal's ordinary sessions).
+    trials_per_stimulus : int
+        Number of sucrose trials.
+    emotion_gain : dict
+        The animal's gain per emotion.
+    rng : numpy.random.Generator
+        Random source.
+
+    Returns
+    -------
+    SessionPlan
+    """
+    levels = STIMULI["sucrose"].levels
+    intensities = [levels[i % len(levels)] for i in range(trials_per_stimulus)]
+    intensities = [intensities[i] for i in rng.permutation(len(intensities))]
+    rows = []
+    t = LEAD_IN
+    for i, intensity in enumerate(intensities, start=1):
+        dur = _drive("sucrose", rng)
+        amp = expression_amplitude("sucrose", intensity) * PAIRED_STATE_GAIN
+        amp *= emotion_gain["pleasure"] * float(rng.lognormal(0.0, 0.1))
+        rows.append(
+            {
+                "onset": round(t, 3),
+                "duration": dur,
+                "trial_type": "sucrose",
+                "intensity": float(intensity),
+                "state": PAIRED_STATE,
+                "trial": i,
+                "emotion": "pleasure",
+                "amplitude": amp,
+                "blend_emotion": PAIRED_BLEND,
+                "blend_share": PAIRED_BLEND_SHARE,
+            }
+        )
+        t += dur + GAP + float(rng.uniform(0.5, 3.0))
+    length = rows[-1]["onset"] + rows[-1]["duration"] + GAP + 2.0
+    return SessionPlan(f"{animal}_s{index}", animal, PAIRED_STATE, pd.DataFrame(rows), length)

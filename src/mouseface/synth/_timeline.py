@@ -1,7 +1,9 @@
 """Per-frame expression and nuisance time series of one session (private).
 
 Expression: each trial adds ``amplitude * time_course(t - onset) * profile.au``; the sum is
-multiplied by the animal's per-unit expressivity. Nuisances (not emotions, flagged in the ground
+multiplied by the animal's per-unit expressivity. A trial with a ``blend_share`` b > 0 (sucrose
+after pairing with LiCl) adds ``(1 - b)`` of its own emotion and ``b`` of ``blend_emotion``, each
+with its own time course. Nuisances (not emotions, flagged in the ground
 truth): small spontaneous facial movement, whisking bouts, blinks (~150 ms), licking (around
 sucrose/quinine delivery and spontaneous bouts), grooming with a paw over the snout, head jitter
 (sub-pixel to 2 px, < 1 deg), slow illumination drift and sensor noise.
@@ -134,9 +136,15 @@ def session_timeline(
     amplitude = np.zeros((n, len(EMOTIONS)))
     au = np.zeros((n, len(AU_NAMES)))
     for row in trials.itertuples(index=False):
-        env = row.amplitude * time_course(t - row.onset, emotion=row.emotion, drive=row.duration)
-        amplitude[:, EMOTIONS.index(row.emotion)] += env
-        au += env[:, None] * np.asarray(PROFILES[row.emotion].au)[None, :]
+        share = float(getattr(row, "blend_share", 0.0) or 0.0)
+        parts = [(row.emotion, 1.0 - share)]
+        if share > 0:
+            parts.append((row.blend_emotion, share))
+        for emotion, weight in parts:
+            tc = time_course(t - row.onset, emotion=emotion, drive=row.duration)
+            env = row.amplitude * weight * tc
+            amplitude[:, EMOTIONS.index(emotion)] += env
+            au += env[:, None] * np.asarray(PROFILES[emotion].au)[None, :]
     au *= np.asarray(anatomy.expressivity)[None, :]
     # the face is never perfectly still: slow small movement of every unit, whisking bouts
     for j in range(len(AU_NAMES)):

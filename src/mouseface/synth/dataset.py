@@ -29,7 +29,12 @@ from mouseface.errors import InputError
 from mouseface.io.events import EVENT_COLUMNS, write_events
 from mouseface.io.outputs import write_parquet_atomic, write_text_atomic
 from mouseface.io.writer import write_video
-from mouseface.synth._schedule import SessionPlan, animal_emotion_gain, plan_animal
+from mouseface.synth._schedule import (
+    SessionPlan,
+    animal_emotion_gain,
+    plan_animal,
+    plan_paired,
+)
 from mouseface.synth._timeline import Timeline, session_timeline
 from mouseface.synth.anatomy import Anatomy, random_anatomy
 from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
@@ -65,23 +70,43 @@ def _check(
 
 
 def _plan(
-    n_animals: int, seed: int, trials_per_stimulus: int, states: tuple[str, ...]
-) -> list[tuple[Anatomy, list[SessionPlan], np.random.Generator]]:
-    """Anatomy, session plans and a random generator per animal, all fixed by ``seed``."""
+    n_animals: int,
+    seed: int,
+    trials_per_stimulus: int,
+    states: tuple[str, ...],
+    pairing: bool = False,
+) -> list[tuple[Anatomy, list[tuple[SessionPlan, np.random.Generator]]]]:
+    """Anatomy and (session plan, random generator) pairs per animal, all fixed by ``seed``.
+
+    The ordinary sessions share the animal's generator; the post-pairing session (``pairing``)
+    has its own, so that adding it leaves the ordinary sessions unchanged.
+    """
     children = np.random.SeedSequence(seed).spawn(n_animals)
     out = []
     for i, child in enumerate(children):
         rng = np.random.default_rng(child)
         name = f"m{i + 1}"
         anatomy = random_anatomy(rng, name=name)
+        gain = animal_emotion_gain(rng)
         plans = plan_animal(
             name,
             states=tuple(states),
             trials_per_stimulus=trials_per_stimulus,
-            emotion_gain=animal_emotion_gain(rng),
+            emotion_gain=gain,
             rng=rng,
         )
-        out.append((anatomy, plans, rng))
+        pairs = [(p, rng) for p in plans]
+        if pairing:
+            pair_rng = np.random.default_rng(child.spawn(1)[0])
+            paired = plan_paired(
+                name,
+                index=len(plans) + 1,
+                trials_per_stimulus=trials_per_stimulus,
+                emotion_gain=gain,
+                rng=pair_rng,
+            )
+            pairs.append((paired, pair_rng))
+        out.append((anatomy, pairs))
     return out
 
 
@@ -92,14 +117,15 @@ def planned_frames(
     fps: float = 20.0,
     trials_per_stimulus: int = 3,
     states: tuple[str, ...] = _STATES,
+    pairing: bool = False,
 ) -> int:
     """Number of frames :func:`generate_dataset` will render with these options (for a
     progress bar's total); cheap, renders nothing."""
     _check(n_animals, fps, (48, 48), trials_per_stimulus, tuple(states))
     return sum(
         int(round(p.duration * fps))
-        for _, plans, _ in _plan(n_animals, seed, trials_per_stimulus, tuple(states))
-        for p in plans
+        for _, pairs in _plan(n_animals, seed, trials_per_stimulus, tuple(states), pairing)
+        for p, _ in pairs
     )
 
 
@@ -142,6 +168,7 @@ def generate_dataset(
     size: tuple[int, int] = (240, 320),
     trials_per_stimulus: int = 3,
     states: tuple[str, ...] = _STATES,
+    pairing: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Path:
     """Render a synthetic dataset of side-view mouse-face videos with ground truth.
@@ -171,6 +198,11 @@ def generate_dataset(
         Internal states, one session each: ``"thirsty"`` and/or ``"sated"`` (default both;
         a thirsty mouse shows 1.5x the pleasure of a sated one). ``()`` gives one session per
         animal without state.
+    pairing : bool, optional
+        Add per animal a post-pairing session (state ``"paired"``, conditioned taste aversion):
+        sucrose trials whose face is 65 % disgust and 35 % pleasure (action units), marked in
+        ``truth/trials.parquet`` by ``blend_emotion`` and ``blend_share`` (default False; the
+        ordinary sessions are identical either way).
     progress : callable or None, optional
         Called with the number of frames rendered since its last call (for a progress bar;
         :func:`planned_frames` gives the total).
@@ -194,16 +226,16 @@ def generate_dataset(
     k = min(size[0] / 240.0, size[1] / 320.0)
 
     sessions, trials, animals = [], [], []
-    planned = _plan(n_animals, seed, trials_per_stimulus, states)
-    renderers = [FaceRenderer(anatomy, size=size) for anatomy, _, _ in planned]
+    planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing)
+    renderers = [FaceRenderer(anatomy, size=size) for anatomy, _ in planned]
     rois = _common_rois([r.face_box for r in renderers], size)
-    for (anatomy, plans, rng), renderer, roi in zip(planned, renderers, rois, strict=True):
+    for (anatomy, pairs), renderer, roi in zip(planned, renderers, rois, strict=True):
         row = asdict(anatomy)
         row |= {f"expressivity_{n}": g for n, g in zip(AU_NAMES, row.pop("expressivity"),
                                                        strict=True)}  # fmt: skip
         row["offset_x"], row["offset_y"] = row.pop("offset")
         animals.append(row)
-        for plan in plans:
+        for plan, rng in pairs:
             tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
             write_video(
                 out / "videos" / f"{plan.id}.mp4",

@@ -1,0 +1,123 @@
+"""Shared helpers of the meaning, valence and calibration analyses (private).
+
+Loading trial windows and HOG rows of a session from an output folder, the session's neutral
+prototype, option checking and small HTML formatting.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mouseface.analyses.context import Context
+from mouseface.errors import InputError
+from mouseface.expression.prototypes import neutral_prototype
+from mouseface.expression.trials import window_mask
+
+__all__ = [
+    "check_options",
+    "SessionWindows",
+    "session_windows",
+    "fmt_ci",
+    "fmt_p",
+    "html_table",
+    "state_label",
+]
+
+
+def check_options(name: str, options: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict:
+    """Options of an analysis merged over its defaults; unknown names are an InputError."""
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise InputError(
+            f"analyses.{name}: unknown option(s) {', '.join(unknown)}; valid options are "
+            f"{', '.join(defaults)}"
+        )
+    return {**defaults, **options}
+
+
+def state_label(value: object) -> str:
+    """A trial's state as a string (``"none"`` when missing)."""
+    return value if isinstance(value, str) and value else "none"
+
+
+@dataclass
+class SessionWindows:
+    """One session's trials, per-frame table, window masks, good frames and neutral prototype.
+
+    Attributes
+    ----------
+    session : str
+    animal : str
+    trials : DataFrame
+        The session's rows of ``trials.parquet`` (index reset), with a ``cond`` column (state).
+    frames : DataFrame
+        ``frames.parquet``.
+    baseline, response : list of ndarray of int
+        Frame indices of each trial's windows (good frames where the window has any).
+    neutral : ndarray of float32, shape (d,)
+        Mean HOG of the session's good baseline frames.
+    """
+
+    session: str
+    animal: str
+    trials: pd.DataFrame
+    frames: pd.DataFrame
+    baseline: list[np.ndarray]
+    response: list[np.ndarray]
+    neutral: np.ndarray | None = None
+
+
+def _window_rows(times: np.ndarray, good: np.ndarray, onset: float, win) -> np.ndarray:
+    m = window_mask(times, onset, tuple(win))
+    use = m & good if (m & good).any() else m
+    return np.flatnonzero(use)
+
+
+def session_windows(ctx: Context, session: str, *, neutral: bool = True) -> SessionWindows:
+    """Trial windows of a session and (optionally) its neutral prototype from baseline HOG."""
+    frames = ctx.frames(session)
+    times = frames["time"].to_numpy()
+    good = frames["good"].to_numpy() if "good" in frames else np.ones(len(frames), bool)
+    trials = ctx.trials[ctx.trials["session"] == session].reset_index(drop=True).copy()
+    trials["cond"] = [state_label(s) for s in trials.get("state", [None] * len(trials))]
+    base = [_window_rows(times, good, o, ctx.windows["baseline"]) for o in trials["onset"]]
+    resp = [_window_rows(times, good, o, ctx.windows["response"]) for o in trials["onset"]]
+    sw = SessionWindows(session, ctx.session_animal(session), trials, frames, base, resp)
+    if neutral:
+        rows = np.unique(np.concatenate(base)) if base else np.zeros(0, int)
+        sw.neutral = neutral_prototype(ctx.hog(session, rows))
+    return sw
+
+
+def fmt_ci(value: float, lo: float, hi: float, *, digits: int = 3) -> str:
+    """``value [lo, hi]`` with ``digits`` decimals."""
+    return f"{value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def fmt_p(p: float) -> str:
+    """p-value for a report (``p < 0.001`` below that)."""
+    if not np.isfinite(p):
+        return "p = n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def html_table(df: pd.DataFrame, *, digits: int = 3) -> str:
+    """A small DataFrame as an escaped HTML table (floats rounded)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for _, row in df.iterrows():
+        cells = []
+        for v in row:
+            if isinstance(v, float | np.floating):
+                text = "n/a" if not np.isfinite(v) else f"{v:.{digits}f}"
+            else:
+                text = str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
