@@ -25,6 +25,10 @@ def _figure(strength: pd.DataFrame, drift: pd.DataFrame, emotions: list[str]):
         for e in emotions:
             ax2.plot(x, g[f"baseline_median_{e}"], "-", color=colours[e], lw=1,
                      label=e if animal == drift["animal"].iloc[0] else None)  # fmt: skip
+    n_max = int(drift.groupby("animal").size().max())
+    for ax in (ax1, ax2):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlim(-0.3, n_max - 0.7)
     ax1.set_xlabel("session of the animal (config order)")
     ax1.set_ylabel("1 - r(session neutral, animal neutral)")
     ax1.set_title("baseline drift of the neutral face", fontsize=9)

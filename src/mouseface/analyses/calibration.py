@@ -6,8 +6,9 @@
   replacement, ``n_bootstrap`` times) and ``z_<e>``: the strength relative to the animal's own
   baseline (session baseline median subtracted, divided by the animal's robust baseline SD).
 - ``calibration_drift``: per session, the distance ``1 - r`` of its neutral prototype from the
-  animal's mean neutral (bootstrap CI over baseline frames) and the median and robust SD of each
-  raw strength over its baseline frames: the day-to-day shift that ``z`` removes.
+  animal's mean neutral (bootstrap CI over baseline frames) and from the animal's first session
+  (``distance_to_first``), and the median and robust SD of each raw strength over its baseline
+  frames: the day-to-day shift that ``z`` removes.
 - ``calibration_uncertainty``: per animal and emotion, the median and 95th percentile of the
   per-frame SD, and whether the rebuilt prototype equals the one in ``prototypes.nc``.
 
@@ -30,6 +31,7 @@ from mouseface.expression._calibrate import (
     robust_sd,
     strength_uncertainty,
 )
+from mouseface.expression.prototypes import pearson_rows
 
 NAME = "calibration"
 ORDER = 80
@@ -106,7 +108,7 @@ def run(ctx: Context) -> Result:
         B = np.stack([boots[animal].get(e, pooled.get(e)) for e in emotions])
         ref = ds["animal_prototype"].values[animals_nc.index(animal), proto_names.index("neutral")]
         cols = [f"strength_{e}" for e in emotions]
-        centred, per_session = [], []
+        centred, per_session, first = [], [], None
         for sw in sws:
             base = _baseline_mask(sw)
             S = sw.frames[cols].to_numpy(dtype=np.float64)
@@ -115,8 +117,10 @@ def run(ctx: Context) -> Result:
             per_session.append((sw, base, S))
             bh = ctx.hog(sw.session, np.flatnonzero(base))
             dist = neutral_drift(bh, ref, n_boot=n_boot, ci=ci, rng=rng)
+            first = bh.mean(axis=0) if first is None else first
             row = {"session": sw.session, "animal": animal, "state": sw.trials["cond"].iloc[0],
                    "neutral_distance": dist[0], "ci_low": dist[1], "ci_high": dist[2],
+                   "distance_to_first": 1.0 - float(pearson_rows(bh.mean(0)[None], first)[0]),
                    "n_baseline_frames": int(base.sum())}  # fmt: skip
             for j, e in enumerate(emotions):
                 row[f"baseline_median_{e}"] = float(med[j])

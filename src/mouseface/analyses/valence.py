@@ -229,6 +229,7 @@ def _trajectories(traces: list) -> pd.DataFrame:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(ok, stack, 0.0).sum(axis=0) / ok.sum(axis=0)
         n = ok[:, :, 0].sum(axis=0)
+        mean[n < max(1, len(trs) / 2)] = np.nan  # times that fewer than half the trials cover
         for i, t in enumerate(grid):
             rows.append({"emotion": emo, "time": round(float(t), 4), "valence": mean[i, 0],
                          "arousal": mean[i, 1], "n_trials": int(n[i])})  # fmt: skip
