@@ -101,10 +101,10 @@ def fmt_ci(value: float, lo: float, hi: float, *, digits: int = 3) -> str:
 
 
 def fmt_p(p: float) -> str:
-    """p-value for a report (``p < 0.001`` below that)."""
+    """p-value as HTML text (``p &lt; 0.001`` below that)."""
     if not np.isfinite(p):
         return "p = n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return "p &lt; 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def html_table(df: pd.DataFrame, *, digits: int = 3) -> str:

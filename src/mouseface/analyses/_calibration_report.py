@@ -50,6 +50,14 @@ def _figure(strength: pd.DataFrame, drift: pd.DataFrame, emotions: list[str]):
     return fig
 
 
+def _fold(items: list[str]) -> str:
+    """The per-session list, folded in <details> when it is long."""
+    ul = f"<ul>{''.join(items)}</ul>"
+    if len(items) <= 12:
+        return ul
+    return f"<details><summary>drift of each of the {len(items)} sessions</summary>{ul}</details>"
+
+
 def calibration_section(
     strength: pd.DataFrame,
     drift: pd.DataFrame,
@@ -75,6 +83,11 @@ def calibration_section(
              "median per-frame SD": float(unc.loc[unc["emotion"] == e, "median_sd"].median()),
              "p95 per-frame SD": float(unc.loc[unc["emotion"] == e, "p95_sd"].median())}
         )  # fmt: skip
+    per = drift.groupby("animal", sort=False)["neutral_distance"]
+    spread = "; ".join(
+        f"{html.escape(str(a))}: median {g.median():.4f}, range {g.min():.4f}-{g.max():.4f}"
+        for a, g in per
+    )
     img = png_data_uri(_figure(strength, drift, emotions))
     return (
         "<section id='calibration'><h2>Calibration and uncertainty of strength</h2>"
@@ -86,7 +99,8 @@ def calibration_section(
         "<code>analyses/calibration_strength.parquet</code>, with <code>z_&lt;e&gt;</code> = "
         "(strength - the session's baseline median) / the animal's robust baseline SD, which "
         "removes day-to-day drift. Drift: distance of each session's neutral prototype from the "
-        f"animal's mean neutral ({ci}% bootstrap CI over baseline frames).</p>"
-        f"<ul>{''.join(items)}</ul><img alt='calibration' src='{img}'>"
+        f"animal's mean neutral ({ci}% bootstrap CI over baseline frames). Per animal over "
+        f"its sessions: {spread}.</p>"
+        f"{_fold(items)}<img alt='calibration' src='{img}'>"
         f"{html_table(pd.DataFrame(rng_rows), digits=4)}</section>"
     )
