@@ -147,3 +147,41 @@ def test_library_applies_to_a_held_out_animal(run, tmp_path: Path) -> None:
     assert per_class.mean() > 0.6  # chance: 1/6
     assert (res.trials["predicted"] == res.trials["emotion"]).mean() >= 0.6
     assert np.isfinite(res.frames.filter(like="strength_").to_numpy()).all()
+
+
+def test_library_and_stats_commands(run, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mouseface.cli import app
+
+    cli = CliRunner()
+    res = cli.invoke(app, ["library", "save", str(run["out"]), str(tmp_path / "lib.nc")])
+    assert res.exit_code == 0, res.output
+    assert load_library(tmp_path / "lib.nc").animals == ("m1", "m2", "m3")
+    s = yaml.safe_load((run["root"] / "ds" / "mouseface.yaml").read_text())["sessions"][0]
+    video = run["root"] / "ds" / s["video"]
+    res = cli.invoke(
+        app,
+        [
+            "library",
+            "apply",
+            str(tmp_path / "lib.nc"),
+            str(video),
+            "--events",
+            str(run["root"] / "ds" / s["events"]),
+            "--roi",
+            ",".join(map(str, s["roi"])),
+            "--out",
+            str(tmp_path / "ap"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "registered onto" in res.output and (tmp_path / "ap" / "frames.parquet").is_file()
+    res = cli.invoke(app, ["library", "apply", str(tmp_path / "missing.nc"), str(video)])
+    assert res.exit_code == 2 and "library file not found" in res.output
+    res = cli.invoke(app, ["stats", str(run["out"]), "--only", "valence"])
+    assert res.exit_code == 0, res.output
+    assert (run["out"] / "analyses" / "valence.section.html").is_file()
+    assert (run["out"] / "report.html").is_file()
+    res = cli.invoke(app, ["stats", str(run["out"]), "--only", "valance"])
+    assert res.exit_code == 2 and "unknown analysis valance" in res.output
