@@ -121,3 +121,11 @@ def test_neutral_drift_grows_with_a_changed_face() -> None:
     d1, lo1, hi1 = neutral_drift(moved, ref, n_boot=200)
     assert 0 <= d0 < 0.01 and lo0 <= hi0
     assert d1 > 10 * d0 and lo1 > hi0
+
+
+def test_bootstrap_prototypes_equals_explicit_resampling():
+    rng_data = np.random.default_rng(3)
+    frames = rng_data.random((30, 12))
+    got = bootstrap_prototypes(frames, n_boot=50, rng=np.random.default_rng(7))
+    idx = np.random.default_rng(7).integers(0, 30, size=(50, 30))
+    np.testing.assert_allclose(got, frames[idx].mean(axis=1), rtol=1e-5)

@@ -52,8 +52,12 @@ def bootstrap_prototypes(
     if n_boot < 2:
         raise InputError(f"n_boot must be >= 2, got {n_boot}")
     rng = rng or np.random.default_rng(0)
-    idx = rng.integers(0, len(frames), size=(n_boot, len(frames)))
-    return frames[idx].mean(axis=1).astype(np.float32)
+    m = len(frames)
+    idx = rng.integers(0, m, size=(n_boot, m))
+    # replicate means as (resampling counts) @ frames: O(n_boot * m) memory, not
+    # O(n_boot * m * d) as frames[idx] would take (gigabytes for an hour of baseline frames)
+    counts = np.bincount((idx + m * np.arange(n_boot)[:, None]).ravel(), minlength=n_boot * m)
+    return (counts.reshape(n_boot, m) @ frames / m).astype(np.float32)
 
 
 def strength_uncertainty(
