@@ -37,10 +37,10 @@ def fmt_ci(value: float, lo: float, hi: float, digits: int = 3) -> str:
 
 
 def fmt_p(p: float) -> str:
-    """``p = 0.012`` / ``p < 0.001`` / ``p = n/a``."""
+    """``p = 0.012`` / ``p &lt; 0.001`` / ``p = n/a`` (HTML text)."""
     if p is None or not np.isfinite(p):
         return "p = n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return "p &lt; 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def html_table(df: pd.DataFrame, *, digits: int = 3) -> str:

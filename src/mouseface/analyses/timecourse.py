@@ -148,6 +148,23 @@ def _fit_rows(e: str, t: np.ndarray, M: np.ndarray, durations: np.ndarray, opt: 
     return fit, rows
 
 
+def _unresolved_note(e: str, fit, rows: list[dict]) -> str:
+    low = next(r["ci_low"] for r in rows if r["parameter"] == "decay" and r["source"] == "fit")
+    head = f"{e}: the traces end {fit.observed_decay:.0f} s after the peak"
+    tail = "; longer recordings after the stimulus would pin the decay down"
+    if not np.isfinite(fit.decay):
+        return (
+            f"{head} and show no decline: the decay time constant is only bounded below "
+            f"({low:.3g} s){tail}"
+        )
+    seen = 100 * (1 - np.exp(-fit.observed_decay / fit.decay))
+    return (
+        f"{head}, less than the fitted decay time constant ({fit.decay:.3g} s): about {seen:.0f}% "
+        f"of the decline is visible, so the constant is extrapolated (interval {low:.3g} s and "
+        f"up){tail}"
+    )
+
+
 def run(ctx: Context) -> Result:
     """Stimulus-locked traces and rise-then-decay fits per emotion (see module docstring)."""
     opt = check_options(
@@ -178,13 +195,7 @@ def run(ctx: Context) -> Result:
         else:
             params += rows
             if not rows[0]["decay_resolved"]:
-                seen = 1 - np.exp(-fit.observed_decay / fit.decay) if np.isfinite(fit.decay) else 0
-                notes.append(
-                    f"{e}: the traces end {fit.observed_decay:.0f} s after the peak, less than the "
-                    f"fitted decay time constant ({fit.decay:.0f} s): only {100 * seen:.0f}% of "
-                    "the decline is visible, so the decay constant is an extrapolation (see its "
-                    "interval); longer recordings after the stimulus would pin it down"
-                )
+                notes.append(_unresolved_note(e, fit, rows))
         curves.append(pd.DataFrame({
             "emotion": e, "time": t[keep], "mean": mean[keep], "ci_low": lo[keep],
             "ci_high": hi[keep], "n": n[keep],
