@@ -24,8 +24,14 @@ def test_demo_runs_everything_and_decodes_unseen_animals(tmp_path: Path):
     report = tmp_path / "results" / "report.html"
     assert report.is_file() and "report.html" in text
     trials = pd.read_parquet(tmp_path / "results" / "trials.parquet")
-    assert set(trials["emotion"]) == {"pleasure", "disgust", "malaise", "pain", "passive_fear",
-                                      "active_fear"}
+    assert set(trials["emotion"]) == {
+        "pleasure",
+        "disgust",
+        "malaise",
+        "pain",
+        "passive_fear",
+        "active_fear",
+    }
     assert trials["animal"].nunique() == 3
     dec = pd.read_parquet(tmp_path / "results" / "decoding.parquet")
     assert "neutral" in set(dec["true"].dropna())
