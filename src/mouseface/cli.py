@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from mouseface import __version__
-from mouseface.errors import InputError, MousefaceWarning
+from mouseface._cli_common import (
+    RichProgress,
+    _guard,
+    _print_result,
+    _progress,
+    err_console,
+    out_console,
+)
+from mouseface.errors import InputError
 
 app = typer.Typer(
     name="mouseface",
@@ -38,74 +34,9 @@ app = typer.Typer(
 )
 events_app = typer.Typer(help="Make or inspect stimulus event tables.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-library_app = typer.Typer(
-    help="Share prototypes: save them from a run, apply them to other "
-    "videos (after registering the face).",
-    no_args_is_help=True,
-)
+from mouseface._cli_tools import library_app, stats  # noqa: E402
+
 app.add_typer(library_app, name="library")
-
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
-
-
-class RichProgress:
-    """Adapter from the pipeline's ``progress(stage, advance, total)`` to rich progress bars."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._p = progress
-        self._tasks: dict[str, int] = {}
-
-    def __call__(self, stage: str, advance: int, total: int | None) -> None:
-        if stage not in self._tasks:
-            self._tasks[stage] = self._p.add_task(stage, total=total)
-        if advance:
-            self._p.advance(self._tasks[stage], advance)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description:<11}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=False,
-        disable=not err_console.is_terminal
-        and "MOUSEFACE_PROGRESS" not in __import__("os").environ,
-    )
-
-
-def _guard(fn: Callable[[], None]) -> None:
-    """Run ``fn``; InputError -> message and exit 2; warnings shown once, briefly."""
-
-    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-        err_console.print(f"[yellow]warning:[/] {message}")
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default", MousefaceWarning)
-            warnings.showwarning = show
-            fn()
-    except InputError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _print_result(result) -> None:  # noqa: ANN001
-    table = Table(title="Leave-one-animal-out decoding", show_lines=False)
-    for col in ("decoder", "level", "accuracy", "balanced accuracy"):
-        table.add_column(col)
-    for (dec, level), acc in sorted(result.accuracy.items()):
-        table.add_row(dec, level, f"{acc:.3f}", f"{result.balanced_accuracy[(dec, level)]:.3f}")
-    if result.accuracy:
-        out_console.print(table)
-    for note in result.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
-    out_console.print(f"trials:  {result.out / 'trials.parquet'}")
-    if result.report is not None:
-        out_console.print(f"report:  {result.report}")
 
 
 def _version(value: bool) -> None:
@@ -185,6 +116,9 @@ def analyze(
         int, typer.Option(help="Width (px) face crops are resized to (10 cells of 32 px).")
     ] = 320,
     stabilise: Annotated[bool, typer.Option(help="Per-frame stabilisation (translation).")] = False,
+    analyses: Annotated[
+        bool, typer.Option(help="Also run the science analyses (see 'mouseface stats').")
+    ] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
 ) -> None:
     """Analyse one video with its events table (no config; each trial_type is its own label)."""
@@ -200,6 +134,7 @@ def analyze(
                 roi=parse_roi(roi),
                 hog={"face_width": face_width},
                 stabilise=stabilise,
+                analyses=analyses,
                 report=not no_report,
                 progress=RichProgress(p),
             )
@@ -320,93 +255,6 @@ def demo(
 
 
 @app.command()
-def stats(
-    out: Annotated[Path, typer.Argument(help="Output folder of a run.")],
-    only: Annotated[
-        str | None, typer.Option(help="Comma-separated analyses to run (default: all).")
-    ] = None,
-) -> None:
-    """(Re)run the science analyses on a finished output folder, then rebuild report.html.
-
-    Tables go to OUT/analyses/<analysis>_<table>.parquet, key numbers to
-    OUT/analyses/summary.json.
-    """
-    from mouseface.analyses import run_analyses
-    from mouseface.report import build_report
-
-    def go() -> None:
-        names = [n.strip() for n in only.split(",")] if only else None
-        with _progress() as p:
-            results = run_analyses(out, names=names, progress=RichProgress(p))
-        for name, res in results.items():
-            out_console.print(
-                f"[bold]{name}[/]: "
-                + ", ".join(
-                    f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                    for k, v in res.summary.items()
-                    if not isinstance(v, dict | list)
-                )
-            )
-            for note in res.notes:
-                err_console.print(f"[yellow]note:[/] {note}", highlight=False)
-        out_console.print(f"report:  {build_report(out)}")
-
-    _guard(go)
-
-
-@library_app.command("save")
-def library_save(
-    out: Annotated[Path, typer.Argument(help="Output folder of a finished run.")],
-    file: Annotated[Path, typer.Argument(help="Library file to write (.nc, netCDF).")],
-) -> None:
-    """Save a run's prototypes, HOG parameters, face size and reference faces as a library."""
-    from mouseface.library import save_library
-
-    _guard(lambda: out_console.print(f"library: {save_library(out, file)}"))
-
-
-@library_app.command("apply")
-def library_apply(
-    file: Annotated[Path, typer.Argument(help="Library file (from 'mouseface library save').")],
-    video: Annotated[Path, typer.Argument(help="Face video to read with the library.")],
-    events: Annotated[
-        Path | None,
-        typer.Option("--events", "-e", help="Events TSV/CSV (baseline frames and a trial table)."),
-    ] = None,
-    roi: Annotated[str | None, typer.Option(help="Face box 'x,y,w,h' or 'auto'.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "mouseface-library-out"
-    ),
-) -> None:
-    """Strength of every frame of VIDEO against a library's prototypes (after registration)."""
-    from mouseface.face.roi import parse_roi
-    from mouseface.library import apply_library
-
-    def go() -> None:
-        with _progress() as p:
-            prog = RichProgress(p)
-            res = apply_library(
-                file,
-                video,
-                events,
-                out,
-                roi=parse_roi(roi),
-                progress=lambda n: prog("frames", n, None),
-            )
-        t = res.transform
-        out_console.print(
-            f"registered onto {res.reference}: dx {t.dx:.1f} px, dy {t.dy:.1f} px, "
-            f"rotation {t.rotation:.1f} deg, scale {t.scale:.3f}, "
-            f"score {t.score:.2f}"
-        )
-        out_console.print(f"frames:  {res.out / 'frames.parquet'}")
-        if res.trials is not None:
-            out_console.print(f"trials:  {res.out / 'trials.parquet'}")
-
-    _guard(go)
-
-
-@app.command()
 def report(out: Annotated[Path, typer.Argument(help="Output folder of a run.")]) -> None:
     """(Re)build report.html from an output folder."""
     from mouseface.report import build_report
@@ -423,6 +271,9 @@ def bench(
     from mouseface.bench import run_bench
 
     _guard(lambda: run_bench(json_path=json_path, quick=quick, console=out_console))
+
+
+app.command()(stats)
 
 
 def main() -> None:

@@ -273,14 +273,15 @@ def analyze_video(
     *,
     roi: tuple[int, int, int, int] | str | None = None,
     animal: str = "animal",
-    analyses: bool = True,
+    analyses: bool = False,
     report: bool = True,
     progress: Progress | None = None,
     **params: object,
 ) -> RunResult:
     """Run the method on one video and its events table, with no config file.
 
-    Each trial_type is its own label (no emotion map). ``params`` are extra config keys
+    Each trial_type is its own label (no emotion map). The science analyses (which compare
+    animals, states and intensities) are off unless ``analyses=True``. ``params`` are extra config keys
     (e.g. ``hog={"face_width": 384}``, ``windows={...}``, ``stabilise=True``).
     """
     video = Path(video)

@@ -1,0 +1,82 @@
+"""Shared pieces of the CLI: consoles, rich progress adapter, error guard, result printing."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from mouseface.errors import InputError, MousefaceWarning
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class RichProgress:
+    """Adapter from the pipeline's ``progress(stage, advance, total)`` to rich progress bars."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._p = progress
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, advance: int, total: int | None) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._p.add_task(stage, total=total)
+        if advance:
+            self._p.advance(self._tasks[stage], advance)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<11}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal and "MOUSEFACE_PROGRESS" not in os.environ,
+    )
+
+
+def _guard(fn: Callable[[], None]) -> None:
+    """Run ``fn``; InputError -> message and exit 2; warnings shown once, briefly."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        err_console.print(f"[yellow]warning:[/] {message}")
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", MousefaceWarning)
+            warnings.showwarning = show
+            fn()
+    except InputError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _print_result(result) -> None:  # noqa: ANN001
+    table = Table(title="Leave-one-animal-out decoding", show_lines=False)
+    for col in ("decoder", "level", "accuracy", "balanced accuracy"):
+        table.add_column(col)
+    for (dec, level), acc in sorted(result.accuracy.items()):
+        table.add_row(dec, level, f"{acc:.3f}", f"{result.balanced_accuracy[(dec, level)]:.3f}")
+    if result.accuracy:
+        out_console.print(table)
+    for note in result.notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+    out_console.print(f"trials:  {result.out / 'trials.parquet'}")
+    if result.report is not None:
+        out_console.print(f"report:  {result.report}")
