@@ -304,4 +304,4 @@ def decoding_section(tables: dict[str, pd.DataFrame], *, st: DecodeSettings, not
     )
     if notes:
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    return section_html("decoding", "Decoding emotions on held-out animals", parts)
+    return section_html("decoding-analysis", "Decoding emotions on held-out animals", parts)

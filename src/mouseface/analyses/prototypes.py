@@ -218,6 +218,27 @@ def _embedding_figure(emb: pd.DataFrame):
     return fig
 
 
+def _summary(clus: pd.DataFrame, sep: dict, quality: pd.DataFrame) -> dict[str, float]:
+    """Headline numbers: the emotion-vs-animal contrast, tree-cut agreement, separation."""
+    out: dict[str, float] = {}
+    for _, r in clus.iterrows():
+        k = f"{r['representation']}.{r['metric']}"
+        if r["metric"] == "difference":
+            out |= {
+                k: r["value"],
+                k + "_low": r["ci_low"],
+                k + "_high": r["ci_high"],
+                f"{r['representation']}.p_value": r["p_value"],
+            }
+        elif r["representation"] == "difference":
+            out[k] = r["value"]
+    out |= sep
+    q = quality.groupby("flag")[["n_flagged", "n_frames"]].sum()
+    if "flagged" in q.index and q.loc["flagged", "n_frames"]:
+        out["flagged_fraction"] = q.loc["flagged", "n_flagged"] / q.loc["flagged", "n_frames"]
+    return {k: float(v) for k, v in out.items()}
+
+
 def _img(fig, alt: str, caption: str) -> str:
     return (
         f"<figure><img src='{png_data_uri(fig)}' alt='{html.escape(alt, quote=True)}'>"
@@ -256,24 +277,7 @@ def run(ctx: Context) -> Result:
         tables["similarity"], tables["clustering"] = sim, clus
     if not emb.empty:
         tables["embedding"] = emb
-    summary = {f"{r['representation']}.{r['metric']}": r["value"] for _, r in clus.iterrows()}
-    summary |= {
-        f"{r['representation']}.{r['metric']}_{b}": r[f"ci_{b}"]
-        for _, r in clus.iterrows()
-        for b in ("low", "high")
-        if np.isfinite(r[f"ci_{b}"])
-    }
-    summary |= {
-        f"{r['representation']}.p_value": r["p_value"]
-        for _, r in clus.iterrows()
-        if np.isfinite(r["p_value"])
-    }
-    summary |= sep
-    q = fs.quality
-    summary |= {
-        f"flagged_fraction.{f}": float(g["n_flagged"].sum() / g["n_frames"].sum())
-        for f, g in q.groupby("flag")
-    }
+    summary = _summary(clus, sep, fs.quality)
     html_ = _section(tables, figs, emb, sep, opt, notes)
     return Result(tables=tables, summary=summary, section_html=html_, notes=notes)
 

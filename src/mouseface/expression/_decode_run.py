@@ -375,15 +375,22 @@ def _decode(fs: FrameSet, st: DecodeSettings) -> tuple[dict[str, pd.DataFrame], 
 
 
 def summary_numbers(scores: pd.DataFrame, *, decoders: Sequence[str]) -> dict[str, float]:
-    """Headline numbers: pooled balanced accuracy (with interval, chance, p) per decoder/scheme."""
+    """Headline numbers for ``summary.json`` and the CLI.
+
+    Per decoder: the frame-level balanced accuracy of every scheme with its interval; for the
+    schemes with a permutation test, also its chance level and p-value, and the balanced
+    accuracy of all frames and of trials.
+    """
     out: dict[str, float] = {}
     pooled = scores[(scores["fold"] == "pooled") & scores["class"].isna()]
+    tested = set(pooled.loc[pooled["metric"] == "p_value", "scheme"])
     for _, r in pooled.iterrows():
-        if r["level"] not in ("frame", "frame_all", "trial"):
+        dec, scheme, lev, metric = r["decoder"], r["scheme"], r["level"], r["metric"]
+        if dec not in decoders or metric == "accuracy":
             continue
-        k = f"{r['decoder']}.{r['scheme']}.{r['level']}.{r['metric']}"
-        out[k] = float(r["value"])
-        if r["metric"] in ("balanced_accuracy", "chance_balanced_accuracy"):
-            out[k + "_low"] = float(r["ci_low"])
-            out[k + "_high"] = float(r["ci_high"])
-    return {k: v for k, v in out.items() if k.split(".")[0] in decoders}
+        k = f"{dec}.{scheme}.{lev}.{metric}"
+        if lev == "frame" and metric == "balanced_accuracy":
+            out |= {k: r["value"], k + "_low": r["ci_low"], k + "_high": r["ci_high"]}
+        elif scheme in tested and (lev == "frame" or metric == "balanced_accuracy"):
+            out[k.replace("chance_balanced_accuracy", "chance")] = r["value"]
+    return {k: float(v) for k, v in out.items()}
