@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,26 @@ def pupil_video(shared_data: Path) -> Path:
 def der_dir(shared_data: Path) -> Path:
     """Folder of the DER tail-shock videos."""
     return shared_data / "der"
+
+
+@pytest.fixture(scope="session")
+def der_run(der_dir: Path, tmp_path_factory) -> Path:
+    """Output folder of the DER dose-response check, run exactly as ../shared/tools/README.md
+    says: cut the mosaics into one session per trial with der_tiles.py, then `mouseface run`."""
+    from typer.testing import CliRunner
+
+    from mouseface.cli import app
+
+    root = tmp_path_factory.mktemp("der")
+    tool = der_dir.parents[1] / "tools" / "der_tiles.py"
+    mosaics = sorted(str(p) for p in der_dir.glob("*-der.mp4"))
+    assert len(mosaics) == 3
+    subprocess.run(
+        [sys.executable, str(tool), str(root / "tiles"), *mosaics], check=True, capture_output=True
+    )
+    res = CliRunner().invoke(
+        app,
+        ["run", str(root / "tiles" / "mouseface.yaml"), "--out", str(root / "out"), "--jobs", "2"],
+    )
+    assert res.exit_code == 0, res.output
+    return root / "out"

@@ -4,8 +4,6 @@ ground truth, and on the real DER tail-shock videos (strong shock vs none on uns
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -129,16 +127,8 @@ def test_bad_input_is_a_clear_message(synthetic):
 
 
 @pytest.fixture(scope="module")
-def der_out(der_dir: Path, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("der_effects")
-    tool = der_dir.parents[1] / "tools" / "der_tiles.py"
-    mosaics = sorted(str(p) for p in der_dir.glob("*-der.mp4"))
-    subprocess.run(
-        [sys.executable, str(tool), str(root / "tiles"), *mosaics], check=True, capture_output=True
-    )
-    cfg = load_config(root / "tiles" / "mouseface.yaml")
-    run_project(cfg, root / "out", jobs=2, analyses=False, report=False)
-    return root / "out"
+def der_out(der_run: Path) -> Path:
+    return der_run
 
 
 def test_der_strong_shock_vs_none_on_unseen_mice(der_out: Path):

@@ -7,8 +7,6 @@ mouse the Spearman correlation between ``intensity`` and ``response`` in ``trial
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,20 +21,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def der_result(der_dir: Path, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("der")
-    tool = der_dir.parents[1] / "tools" / "der_tiles.py"
-    mosaics = sorted(str(p) for p in der_dir.glob("*-der.mp4"))
-    assert len(mosaics) == 3
-    subprocess.run(
-        [sys.executable, str(tool), str(root / "tiles"), *mosaics], check=True, capture_output=True
-    )
-    res = runner.invoke(
-        app,
-        ["run", str(root / "tiles" / "mouseface.yaml"), "--out", str(root / "out"), "--jobs", "2"],
-    )
-    assert res.exit_code == 0, res.output
-    return root / "out"
+def der_result(der_run: Path) -> Path:
+    return der_run
 
 
 def test_dose_response_per_mouse(der_result: Path):
