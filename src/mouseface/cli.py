@@ -250,6 +250,14 @@ def demo(
         acc = result.accuracy.get(("prototype", "frame"))
         if acc is not None:
             out_console.print(f"leave-one-animal-out frame accuracy (prototype decoder): {acc:.3f}")
+        dec = result.analyses.get("decoding", {})
+        key = "linear.animal.frame.balanced_accuracy"
+        if key in dec:
+            out_console.print(
+                f"leave-one-animal-out frame balanced accuracy, 7 classes, changed faces "
+                f"(decoding analysis, linear): {dec[key]:.3f} [{dec[key + '_low']:.3f}, "
+                f"{dec[key + '_high']:.3f}]"
+            )
 
     _guard(go)
 

@@ -21,6 +21,9 @@ def test_demo_runs_everything_and_decodes_unseen_animals(tmp_path: Path):
     m = re.search(r"leave-one-animal-out frame accuracy \(prototype decoder\): ([0-9.]+)", text)
     assert m, text
     assert float(m.group(1)) > 3 / 7  # seven classes: chance is 1/7
+    m = re.search(r"frame balanced accuracy, 7 classes, changed faces .*?: ([0-9.]+) \[", text)
+    assert m, text
+    assert float(m.group(1)) > 0.8
     report = tmp_path / "results" / "report.html"
     assert report.is_file() and "report.html" in text
     trials = pd.read_parquet(tmp_path / "results" / "trials.parquet")
