@@ -281,8 +281,8 @@ def analyze_video(
     """Run the method on one video and its events table, with no config file.
 
     Each trial_type is its own label (no emotion map). The science analyses (which compare
-    animals, states and intensities) are off unless ``analyses=True``. ``params`` are extra config keys
-    (e.g. ``hog={"face_width": 384}``, ``windows={...}``, ``stabilise=True``).
+    animals, states and intensities) are off unless ``analyses=True``. ``params`` are extra
+    config keys (e.g. ``hog={"face_width": 384}``, ``windows={...}``, ``stabilise=True``).
     """
     video = Path(video)
     sid = video.stem.replace(".", "_") or "session"
