@@ -21,7 +21,7 @@ recall, confusion matrices, all with cluster-bootstrap intervals (trials resampl
 from refitting on labels permuted within animal.
 
 Options (``analyses: {decoding: {...}}``): ``decoders``, ``schemes``, ``change_threshold``
-(5.0), ``max_frames`` (60 per session and class, for speed), ``n_boot`` (200),
+(5.0), ``max_frames`` (120 per session and class, for speed), ``n_boot`` (200),
 ``n_permutations`` (10), ``permutation_schemes`` ([animal]), ``n_splits`` (5),
 ``test_size`` (0.25), ``ci`` (0.95), ``seed`` (0), ``exclude_flagged`` (true),
 ``valid_only`` (true).
@@ -51,7 +51,7 @@ DEFAULTS = {
     "decoders": list(FRAME_DECODERS),
     "schemes": list(SCHEMES),
     "change_threshold": 5.0,
-    "max_frames": 60,
+    "max_frames": 120,
     "n_boot": 200,
     "n_permutations": 10,
     "permutation_schemes": ["animal"],

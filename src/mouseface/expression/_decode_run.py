@@ -51,7 +51,7 @@ class DecodeSettings:
     decoders: tuple[str, ...] = ("prototype", "forest", "linear")
     schemes: tuple[str, ...] = ("animal", "session", "random")
     threshold: float = 5.0
-    max_frames: int = 60
+    max_frames: int = 120
     n_boot: int = 200
     n_permutations: int = 10
     permutation_schemes: tuple[str, ...] = ("animal",)
