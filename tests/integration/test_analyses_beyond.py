@@ -185,3 +185,12 @@ def test_library_and_stats_commands(run, tmp_path: Path) -> None:
     assert (run["out"] / "report.html").is_file()
     res = cli.invoke(app, ["stats", str(run["out"]), "--only", "valance"])
     assert res.exit_code == 2 and "unknown analysis valance" in res.output
+
+
+def test_stats_only_keeps_other_summaries(run) -> None:
+    import json
+
+    before = json.loads((run["out"] / "analyses" / "summary.json").read_text())
+    run_analyses(run["out"], names=["valence"])
+    after = json.loads((run["out"] / "analyses" / "summary.json").read_text())
+    assert set(before) <= set(after) and "valence" in after

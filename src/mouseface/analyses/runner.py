@@ -85,9 +85,14 @@ def run_analyses(
         results[name] = res
         if progress:
             progress("analyses", 1, len(selected))
-    summary = {
-        n: {"summary": r.summary, "notes": r.notes, "tables": sorted(r.tables)}
-        for n, r in results.items()
-    }
+    summary_path = folder / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    # re-running some analyses (stats --only) keeps the others' entries
+    summary.update(
+        {
+            n: {"summary": r.summary, "notes": r.notes, "tables": sorted(r.tables)}
+            for n, r in results.items()
+        }
+    )
     write_json_atomic(folder / "summary.json", json.loads(json.dumps(summary, default=float)))
     return results
