@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from mouseface.expression.stats import spearman
 from mouseface.report._traces import Trace
 
 __all__ = [
@@ -237,22 +238,6 @@ def confusion_figure(matrices: Mapping[tuple[str, str], pd.DataFrame], *, ncols:
     if matrices:
         fig.colorbar(im, ax=axes, shrink=0.6, label="fraction of true class")
     return fig
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman rho of the finite pairs (Pearson r of average ranks).
-
-    NaN with fewer than 3 pairs or a constant variable.
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    rx = pd.Series(x).rank(method="average").to_numpy() - (x.size + 1) / 2
-    ry = pd.Series(y).rank(method="average").to_numpy() - (y.size + 1) / 2
-    return float(np.clip(rx @ ry / np.sqrt((rx @ rx) * (ry @ ry)), -1.0, 1.0))
 
 
 def _fmt_rho(rho: float) -> str:
