@@ -324,13 +324,18 @@ def _union(masks: list[np.ndarray], n: int) -> np.ndarray:
     return out
 
 
+def good_rows(s: SessionData, mask: np.ndarray) -> np.ndarray:
+    """Frame indices of ``mask`` without a quality flag, or all of ``mask`` if every one has."""
+    use = mask & s.good
+    return np.flatnonzero(use if use.any() else mask)
+
+
 def prepare_session(s: SessionData, cfg: ProjectConfig) -> None:
     """Trial windows, neutral prototype (good baseline frames) and per-frame ``change``."""
     n = len(s.times)
     s.masks = window_masks(s.times, s.events, windows=cfg.windows.model_dump(), source=s.cfg.events)
     base = _union(s.masks["baseline"], n)
-    use = base & s.good if (base & s.good).any() else base
-    s.neutral = neutral_prototype(read_hog_rows(s, np.flatnonzero(use)))
+    s.neutral = neutral_prototype(read_hog_rows(s, good_rows(s, base)))
     change = np.empty(n, dtype=np.float32)
     for i, block in iter_hog(s):
         change[i : i + len(block)] = 1.0 - pearson_rows(block, s.neutral)
@@ -343,8 +348,7 @@ def collect_candidates(sessions: list[SessionData], cfg: ProjectConfig) -> Candi
     for s in sessions:
         for k, emo in enumerate(s.events["emotion"]):
             m = s.masks["response"][k]
-            use = m & s.good if (m & s.good).any() else m
-            idx = np.flatnonzero(use)
+            idx = good_rows(s, m)
             cands.add(s.cfg.animal, emo, read_hog_rows(s, idx), 1.0 - s.change[idx])
     return cands
 

@@ -20,7 +20,7 @@ from mouseface.expression.prototypes import similarity_matrix
 from mouseface.features.hog import hog_shape
 from mouseface.io.config import ProjectConfig
 from mouseface.io.outputs import write_netcdf_atomic
-from mouseface.sessions import SessionData, read_hog_rows
+from mouseface.sessions import SessionData, good_rows, read_hog_rows
 
 __all__ = ["write_prototypes", "decoding_dataset"]
 
@@ -90,19 +90,13 @@ def write_prototypes(
     return {"animal": per_animal, "pooled": pooled}
 
 
-def _frame_rows(s: SessionData, k: int, window: str) -> np.ndarray:
-    m = s.masks[window][k]
-    use = m & s.good if (m & s.good).any() else m
-    return np.flatnonzero(use)
-
-
 def _gather(sessions: list[SessionData]) -> dict[str, np.ndarray]:
     """Frame- and trial-level decoding sets: (HOG - session neutral), labels, animals."""
     fx, fy, fg, tx, ty, tg, trow = [], [], [], [], [], [], []
     for s in sessions:
         for k, emo in enumerate(s.events["emotion"]):
             for window, label in (("response", emo), ("baseline", NEUTRAL)):
-                idx = _frame_rows(s, k, window)
+                idx = good_rows(s, s.masks[window][k])
                 X = read_hog_rows(s, idx) - s.neutral
                 fx.append(X)
                 fy += [label] * len(X)
