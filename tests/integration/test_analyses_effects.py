@@ -87,6 +87,14 @@ def test_timecourse_malaise_persists_and_pain_is_brief(synthetic):
     assert bool(pain["decay_resolved"]) and pain["ci_high"] < 5.0
     malaise = fit.loc["malaise"]
     assert malaise["ci_low"] > 30.0  # minutes, not seconds
+    # the default direction is each animal's face over the last second before each trial's peak
+    assert set(fit["direction"]) == {"peak"}
+    span = fit["direction_end"] - fit["direction_start"]
+    assert np.allclose(span, 1.0) and (fit["direction_start"] >= 0).all()
+    peak_time = p[(p["source"] == "fit") & (p["parameter"] == "peak_time")].set_index("emotion")
+    assert fit.loc["malaise", "direction_end"] == pytest.approx(
+        peak_time.loc["malaise", "value"], abs=0.5
+    )
     lat = p[(p["source"] == "fit") & (p["parameter"] == "latency")].set_index("emotion")
     assert lat.loc["pain", "value"] < 0.3
 

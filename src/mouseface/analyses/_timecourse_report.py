@@ -41,6 +41,20 @@ def _figure(curves: pd.DataFrame, params: pd.DataFrame, readout: str):
     return fig
 
 
+def _direction_text(opt: dict) -> str:
+    if opt["readout"] != "amplitude":
+        return ""
+    if opt["direction"] == "peak":
+        return (
+            " Amplitude: projection of each frame's HOG change from its session's neutral face on "
+            f"the animal's own mean change over the last {opt['peak_window']:g} s before each "
+            "trial's peak (1 = that face). HOG grows less than in proportion to large face "
+            "changes, so strong, slowly decaying expressions read somewhat slower decays than "
+            "the face's (see docs/timecourse.md)."
+        )
+    return f" Amplitude: projection on the {html.escape(opt['direction'])} prototype's change."
+
+
 def timecourse_section(tables: dict[str, pd.DataFrame], *, opt: dict, notes: list[str]) -> str:
     """HTML ``<section>`` of the time-course analysis."""
     ci = f"{round(100 * opt['ci'])}%"
@@ -51,7 +65,7 @@ def timecourse_section(tables: dict[str, pd.DataFrame], *, opt: dict, notes: lis
         "least-squares fit of <i>A&nbsp;g(t&nbsp;-&nbsp;latency)</i>: rise "
         "<i>1&nbsp;-&nbsp;exp(-s/rise)</i> while the stimulus lasts (its duration), then "
         f"exponential decay <i>exp(-s/decay)</i>. {ci} intervals from {opt['n_boot']} resamples "
-        "of trials.</p>"
+        f"of trials.{_direction_text(opt)}</p>"
     ]
     items = []
     for e, g in p[p["source"] == "fit"].groupby("emotion", sort=True):

@@ -8,19 +8,38 @@ with a bootstrap band, the empirical peak of the mean, and a least-squares fit o
 rise-then-exponential-decay model of :mod:`mouseface.expression.timecourse` (latency, rise,
 decay; the drive is each trial's stimulus ``duration``), with intervals from resampling trials.
 
-The default readout is ``amplitude`` (projection on the emotion's direction): proportional to the
-expression's amplitude, so an exponential decay of the expression is an exponential decay of
-the readout with the same time constant. ``strength`` (Pearson r) and ``change`` are not linear
-in amplitude and bias the time constants.
+The default readout is ``amplitude``: each frame's HOG change from its session's neutral face,
+projected on the emotion's direction and scaled so that the direction's end reads 1. Where HOG
+changes in proportion to the expression, an exponential decay of the expression is an exponential
+decay of the readout with the same time constant. ``strength`` (Pearson r) and ``change`` are not
+linear in amplitude and bias the time constants.
+
+Which direction (``direction``): ``peak`` (default) is the animal's own mean HOG change over the
+last ``peak_window`` seconds before each trial's peak (latency + drive, from a first pass with
+the pooled prototype): the face at its strongest while the stimulus still drives it, averaged
+over frames and trials (the mean over animals for an animal without trials of the emotion).
+``pooled`` / ``animal`` use the prototypes of ``prototypes.nc``, the 10 response-window frames
+least like neutral. Why ``peak``: frames picked for being extreme carry transients (a tongue
+out while licking sucrose) and a direction fitted to another animal's face reads this one's
+weaker phases -- the decay -- bent. On the ``mouseface demo`` data (true decay constants:
+pleasure 1.5 s, malaise 120 s) the pooled prototype gave pleasure 1.10 s and malaise 294 s, the
+animal's prototype 1.09 s and 222 s, ``peak`` 1.51 s and 160 s.
+
+HOG does not change in proportion to every face change: a rotating ear changes its cells'
+histograms steeply at first and then less and less (L2-Hys normalisation per cell, hard
+assignment to cells and bins), and a flattened ear stops changing its cells past a point. An
+expression whose HOG readout is concave in its amplitude decays slower in the readout than in
+the face: on the demo data passive fear reads 1.9 s for a true 1.5 s and malaise 160 s for 120 s
+(the report says so; ``docs/timecourse.md`` has the measured response curves).
 
 A decay can only be measured while the video lasts: where the traces end before one fitted time
 constant has passed after the peak, the note and the table's ``decay_resolved = False`` say so,
 and the interval of the decay (from the interval of its rate) may be open above (``inf``).
 
 Options (``analyses: {timecourse: {...}}``): ``readout`` (amplitude | strength | change),
-``emotions`` (default all), ``direction`` (pooled | animal), ``post`` (s after onset, default
-300), ``max_latency`` (s, 2), ``n_boot`` (200), ``ci`` (0.95), ``seed`` (0), ``valid_only``
-(true).
+``emotions`` (default all), ``direction`` (peak | pooled | animal), ``peak_window`` (s, 1),
+``post`` (s after onset, default 300), ``max_latency`` (s, 2), ``n_boot`` (200), ``ci`` (0.95),
+``seed`` (0), ``valid_only`` (true).
 """
 
 from __future__ import annotations
@@ -33,10 +52,17 @@ from mouseface.analyses._timecourse_report import timecourse_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
 from mouseface.expression._options import check_options
-from mouseface.expression._readout import DIRECTIONS, good_frames, session_amplitude
+from mouseface.expression._readout import (
+    DIRECTIONS,
+    good_frames,
+    mean_change,
+    pooled_change,
+    session_amplitude,
+)
 from mouseface.expression.timecourse import (
     bootstrap_rise_decay,
     empirical_peak,
+    fit_rise_decay,
     locked_matrix,
     mean_ci,
 )
@@ -45,10 +71,12 @@ NAME = "timecourse"
 ORDER = 50
 
 READOUTS = ("amplitude", "strength", "change")
+TC_DIRECTIONS = ("peak", *DIRECTIONS)
 DEFAULTS = {
     "readout": "amplitude",
     "emotions": None,
-    "direction": "pooled",
+    "direction": "peak",
+    "peak_window": 1.0,
     "post": 300.0,
     "max_latency": 2.0,
     "n_boot": 200,
@@ -64,8 +92,21 @@ def _fps(times: np.ndarray) -> float:
     return float(1.0 / np.median(d)) if d.size else 1.0
 
 
-def locked_traces(ctx: Context, trials: pd.DataFrame, opt: dict) -> tuple[np.ndarray, dict]:
+def _animal_vectors(vectors: dict, ctx: Context, session: str, emotions: list) -> np.ndarray:
+    own = vectors.get(ctx.session_animal(session), {})
+    pooled = pooled_change(vectors)
+    return np.stack([own[e] if e in own else pooled[e] for e in emotions])
+
+
+def locked_traces(
+    ctx: Context, trials: pd.DataFrame, opt: dict, vectors: dict | None = None
+) -> tuple[np.ndarray, dict]:
     """Baseline-corrected stimulus-locked traces of every trial, grouped by emotion.
+
+    ``vectors`` (``{animal: {emotion: HOG change (d,)}}``, from
+    :func:`mouseface.expression._readout.mean_change`) replaces the prototypes as the amplitude
+    readout's directions (``opt["direction"]`` is then not used): the session's animal's own
+    where it has one, else the mean over animals.
 
     Returns
     -------
@@ -98,8 +139,9 @@ def locked_traces(ctx: Context, trials: pd.DataFrame, opt: dict) -> tuple[np.nda
         values = np.full((len(times), len(emos)), np.nan)
         if opt["readout"] == "amplitude":
             values[idx] = session_amplitude(
-                ctx, session, emos, index=idx, direction=opt["direction"]
-            )
+                ctx, session, emos, index=idx, direction=opt["direction"],
+                vectors=None if vectors is None else _animal_vectors(vectors, ctx, session, emos),
+            )  # fmt: skip
         else:
             for j, e in enumerate(emos):
                 col = "change" if opt["readout"] == "change" else f"strength_{e}"
@@ -120,6 +162,41 @@ def locked_traces(ctx: Context, trials: pd.DataFrame, opt: dict) -> tuple[np.nda
         if e in emotions
     }
     return t, traces
+
+
+def peak_windows(t: np.ndarray, traces: dict, opt: dict, response: tuple[float, float]) -> dict:
+    """Window of ``peak_window`` s ending at each trial's peak, from a first-pass fit.
+
+    A trial's peak is at the emotion's fitted latency plus the trial's drive (its stimulus
+    duration; the fitted drive where durations are unknown): the window is the last part of the
+    drive, where the face is at its strongest (``[0, peak_window]`` when the peak comes earlier).
+    An emotion whose first-pass fit fails keeps the response window.
+
+    Returns
+    -------
+    dict
+        ``{trial key: (start, end)}``, seconds after onset.
+    """
+    width = float(opt["peak_window"])
+    out = {}
+    for M, durations, keys in traces.values():
+        drives = durations if np.all(durations > 0) else None
+        try:
+            fit = fit_rise_decay(t, M, drives=drives, max_latency=opt["max_latency"])
+        except InputError:
+            out |= {k: tuple(response) for k in keys}
+            continue
+        peaks = fit.latency + durations if drives is not None else np.full(len(keys), fit.peak_time)
+        for k, peak in zip(keys, peaks, strict=True):
+            end = max(float(peak), width)
+            out[k] = (max(end - width, 0.0), end)
+    return out
+
+
+def _window_span(windows: dict, trials: pd.DataFrame, emotion: str) -> tuple[float, float]:
+    """Median start and end of an emotion's direction windows (NaN when not used)."""
+    w = [windows[k] for k in trials.index[trials["emotion"].astype(str) == emotion] if k in windows]
+    return tuple(np.median(w, axis=0)) if w else (np.nan, np.nan)
 
 
 def _fit_rows(e: str, t: np.ndarray, M: np.ndarray, durations: np.ndarray, opt: dict):
@@ -168,10 +245,11 @@ def _unresolved_note(e: str, fit, rows: list[dict]) -> str:
 def run(ctx: Context) -> Result:
     """Stimulus-locked traces and rise-then-decay fits per emotion (see module docstring)."""
     opt = check_options(
-        NAME, ctx.options, DEFAULTS, choices={"readout": READOUTS, "direction": DIRECTIONS}
+        NAME, ctx.options, DEFAULTS, choices={"readout": READOUTS, "direction": TC_DIRECTIONS}
     )
-    if not (isinstance(opt["post"], int | float) and opt["post"] > 0):
-        raise InputError("analyses.timecourse.post: must be a number of seconds > 0")
+    for key in ("post", "peak_window"):
+        if not (isinstance(opt[key], int | float) and opt[key] > 0):
+            raise InputError(f"analyses.timecourse.{key}: must be a number of seconds > 0")
     trials = use_trials(ctx.trials, valid_only=opt["valid_only"])
     trials = trials[trials["emotion"].astype(str) != "neutral"]
     known = {str(e) for e in ctx.prototypes["emotion"].values} - {"neutral"}
@@ -179,7 +257,15 @@ def run(ctx: Context) -> Result:
     trials = trials[trials["emotion"].astype(str).isin(wanted & known)]
     if trials.empty:
         raise InputError("no trial of an emotion with a prototype to align (all neutral?)")
-    t_all, traces = locked_traces(ctx, trials, opt)
+    windows = {}
+    if opt["readout"] == "amplitude" and opt["direction"] == "peak":
+        t_all, traces = locked_traces(ctx, trials, {**opt, "direction": "pooled"})
+        windows = peak_windows(t_all, traces, opt, ctx.windows["response"])
+        fitted = trials.loc[[k for k in trials.index if k in windows]]
+        vectors = mean_change(ctx, fitted, np.array([windows[k] for k in fitted.index]))
+        t_all, traces = locked_traces(ctx, trials, opt, vectors=vectors)
+    else:
+        t_all, traces = locked_traces(ctx, trials, opt)
     params, curves, notes = [], [], []
     for e, (M_all, durations, _) in sorted(traces.items()):
         last = np.flatnonzero(np.isfinite(M_all).any(axis=0))
@@ -193,6 +279,9 @@ def run(ctx: Context) -> Result:
             notes.append(f"{e}: no time-course fit ({exc})")
             fit = None
         else:
+            for r in rows:
+                r["direction"] = opt["direction"] if opt["readout"] == "amplitude" else None
+                r["direction_start"], r["direction_end"] = _window_span(windows, trials, e)
             params += rows
             if not rows[0]["decay_resolved"]:
                 notes.append(_unresolved_note(e, fit, rows))

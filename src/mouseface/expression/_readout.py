@@ -15,7 +15,7 @@ to 1.11 (pleasure) and passes through 0 (R^2 through the origin 0.98 and 0.93 ov
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -31,6 +31,9 @@ __all__ = [
     "baseline_frames",
     "good_frames",
     "session_amplitude",
+    "session_neutral",
+    "mean_change",
+    "pooled_change",
     "trial_amplitudes",
 ]
 
@@ -135,6 +138,7 @@ def session_amplitude(
     *,
     index: np.ndarray | None = None,
     direction: str = "pooled",
+    vectors: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-frame amplitude readout of one session for each emotion.
 
@@ -150,10 +154,31 @@ def session_amplitude(
         Sorted frame indices to compute (all frames when None).
     direction : {"pooled", "animal"}
         Prototype whose direction from the session's neutral face is measured.
+    vectors : ndarray, shape (len(emotions), d), optional
+        Directions given as HOG changes from the neutral face (e.g. from :func:`mean_change`);
+        they replace the prototypes (``direction`` is then ignored).
 
     Returns
     -------
     ndarray of float64, shape (n_frames or len(index), len(emotions))
+    """
+    neutral = session_neutral(src, session)
+    if vectors is None:
+        P = _direction(src, src.session_animal(session), emotions, direction)
+    else:
+        P = neutral + np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+        if P.shape[0] != len(emotions):
+            raise InputError(f"{P.shape[0]} direction vectors for {len(emotions)} emotions")
+    hog = src.hog(session, index)
+    return projection(hog, neutral, P)
+
+
+def session_neutral(src: OutputSource, session: str) -> np.ndarray:
+    """Neutral prototype of a session: mean HOG of its baseline-window frames (good ones).
+
+    Returns
+    -------
+    ndarray of float64, shape (d,)
     """
     frames = src.frames(session)
     trials = src.trials[src.trials["session"] == session]
@@ -165,10 +190,61 @@ def session_amplitude(
         src.windows["baseline"],
         good_frames(frames),
     )
-    neutral = src.hog(session, base).mean(axis=0, dtype=np.float64)
-    P = _direction(src, src.session_animal(session), emotions, direction)
-    hog = src.hog(session, index)
-    return projection(hog, neutral, P)
+    return src.hog(session, base).mean(axis=0, dtype=np.float64)
+
+
+def mean_change(
+    src: OutputSource, trials: pd.DataFrame, windows: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Mean HOG change from the neutral face per animal and emotion over a window of each trial.
+
+    For every trial the good frames in ``[onset + start, onset + end)`` are averaged, minus the
+    session's neutral prototype; trials are averaged per animal (see :func:`pooled_change` for
+    the mean over animals, each animal weighing the same).
+
+    Parameters
+    ----------
+    src : OutputSource
+    trials : DataFrame
+        Rows of ``trials.parquet`` (session, onset, emotion).
+    windows : ndarray, shape (len(trials), 2)
+        Each trial's ``(start, end)``, seconds after its onset.
+
+    Returns
+    -------
+    dict
+        ``{animal: {emotion: ndarray (d,)}}`` for the emotions with at least one frame in a
+        window.
+    """
+    windows = np.asarray(windows, dtype=np.float64).reshape(len(trials), 2)
+    sums: dict[str, dict[str, list[np.ndarray]]] = {}
+    t = trials.assign(_start=windows[:, 0], _end=windows[:, 1])
+    for session, rows in t.groupby("session", sort=False):
+        session = str(session)
+        frames = src.frames(session)
+        times = frames["time"].to_numpy(dtype=np.float64)
+        good = good_frames(frames)
+        neutral = session_neutral(src, session)
+        animal = src.session_animal(session)
+        for onset, emotion, a, b in zip(
+            rows["onset"], rows["emotion"].astype(str), rows["_start"], rows["_end"], strict=True
+        ):
+            mask = (times >= onset + a) & (times < onset + b)
+            idx = np.flatnonzero(mask & good) if (mask & good).any() else np.flatnonzero(mask)
+            if idx.size:
+                change = src.hog(session, idx).mean(axis=0, dtype=np.float64) - neutral
+                sums.setdefault(emotion, {}).setdefault(animal, []).append(change)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for e, per_animal in sums.items():
+        for animal, changes in per_animal.items():
+            out.setdefault(animal, {})[e] = np.mean(changes, axis=0)
+    return out
+
+
+def pooled_change(per_animal: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Mean over animals of :func:`mean_change`'s per-animal changes, per emotion."""
+    emotions = sorted({e for changes in per_animal.values() for e in changes})
+    return {e: np.mean([c[e] for c in per_animal.values() if e in c], axis=0) for e in emotions}
 
 
 def _window_mean(values: np.ndarray, mask: np.ndarray, good: np.ndarray) -> float:
