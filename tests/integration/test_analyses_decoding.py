@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from mouseface.analyses import decoding as decoding_analysis
 from mouseface.analyses import load_context, run_analyses
 from mouseface.analyses import prototypes as prototypes_analysis
 from mouseface.errors import InputError
+from mouseface.expression import _frameset
 from mouseface.expression._decode_run import DecodeSettings, decode_frames
 from mouseface.expression._frameset import build_frame_set, inputs_from_context
 from mouseface.expression.quality import flag_agreement
@@ -80,6 +82,25 @@ def test_quality_flags_spare_expressions(project: tuple[Path, Path]) -> None:
     agree = flag_agreement(np.concatenate([a for a, _ in occ]), np.concatenate([b for _, b in occ]))
     # grooming never happens inside trial windows in the generator: no occlusion there
     assert agree["n_true"] == 0 and agree["n_flagged"] <= 0.01 * len(fs.rows)
+
+
+def test_frame_set_reads_lazy_hog_in_blocks_with_the_same_result(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The analyses read features.zarr lazily (hour-long sessions): same rows as in memory."""
+    _, out = project
+    ctx = load_context(out)
+    lazy_inputs = inputs_from_context(ctx)
+    assert not isinstance(lazy_inputs[0].hog(), np.ndarray)  # a zarr array, not loaded
+    monkeypatch.setattr(_frameset, "_BLOCK", 97)  # blocks that do not divide the sessions
+    lazy = build_frame_set(lazy_inputs, windows=ctx.windows)
+    eager_inputs = [replace(s, hog=lambda s=s: ctx.hog(s.session)) for s in lazy_inputs]
+    eager = build_frame_set(eager_inputs, windows=ctx.windows)
+    pd.testing.assert_frame_equal(lazy.rows, eager.rows)
+    np.testing.assert_array_equal(lazy.X, eager.X)
+    assert lazy.neutral.keys() == eager.neutral.keys()
+    for k in lazy.neutral:
+        np.testing.assert_array_equal(lazy.neutral[k], eager.neutral[k])
 
 
 def test_decoding_analysis(project: tuple[Path, Path]) -> None:

@@ -95,11 +95,15 @@ class Context:
             )
         return self._frames[session]
 
-    def hog(self, session: str, index: np.ndarray | None = None) -> np.ndarray:
-        """HOG rows of a session, float32 (n, d); all rows or those at sorted ``index``."""
-        arr = zarr.open_group(str(self.out / "sessions" / session / "features.zarr"), mode="r")[
+    def hog_array(self, session: str) -> zarr.Array:
+        """The session's HOG as a lazy zarr array (n, d): slice it to read blocks."""
+        return zarr.open_group(str(self.out / "sessions" / session / "features.zarr"), mode="r")[
             "hog"
         ]
+
+    def hog(self, session: str, index: np.ndarray | None = None) -> np.ndarray:
+        """HOG rows of a session, float32 (n, d); all rows or those at sorted ``index``."""
+        arr = self.hog_array(session)
         if index is None:
             return arr[:]
         index = np.asarray(index, dtype=np.int64)

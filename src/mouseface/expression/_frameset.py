@@ -43,7 +43,9 @@ class SessionInput:
     trials : DataFrame
         This session's trials: ``trial``, ``emotion``, ``onset`` (s), optional ``valid``.
     hog : callable
-        ``hog() -> ndarray (n_frames, d)``: every frame's HOG, in frame order.
+        ``hog()`` -> every frame's HOG, shape (n_frames, d), in frame order: an ndarray or a
+        lazy array (e.g. the session's ``features.zarr`` ``hog``), which is then read in blocks
+        and rows, never whole (hour-long sessions).
     """
 
     session: str
@@ -51,6 +53,29 @@ class SessionInput:
     frames: pd.DataFrame
     trials: pd.DataFrame
     hog: Callable[[], np.ndarray]
+
+
+_BLOCK = 4096  # frames read at a time from a lazy HOG array
+
+
+def _take(hog, index: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """Rows ``index`` (sorted) of an ndarray or a zarr array, as an ndarray."""
+    index = np.asarray(index, dtype=np.int64)
+    if isinstance(hog, np.ndarray):
+        return hog[index]
+    if len(index) == 0:
+        return np.zeros((0, hog.shape[1]), dtype=np.float32)
+    return np.asarray(hog.get_orthogonal_selection((index, slice(None))))
+
+
+def _change(hog, neutral: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """``1 - Pearson r`` of every frame with ``neutral``, read in blocks, float64 (n,)."""
+    n = hog.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        out[lo:hi] = 1.0 - pearson_rows(np.asarray(hog[lo:hi]), neutral)
+    return out
 
 
 @dataclass
@@ -142,10 +167,10 @@ def build_frame_set(
         if trials.empty:
             continue
         times = s.frames["time"].to_numpy(np.float64)
-        hog = np.asarray(s.hog())
-        if len(hog) != len(times):
+        hog = s.hog()
+        if hog.shape[0] != len(times):
             raise InputError(
-                f"session {s.session}: features.zarr has {len(hog)} HOG rows but frames.parquet "
+                f"session {s.session}: features.zarr has {hog.shape[0]} HOG rows but frames.parquet "
                 f"{len(times)} frames; re-run the pipeline on this folder"
             )
         good = s.frames["good"].to_numpy(bool) if "good" in s.frames else None
@@ -171,9 +196,9 @@ def build_frame_set(
                 "neutral prototype from; check the baseline window or set "
                 "exclude_flagged: false"
             )
-        nprot = neutral_prototype(hog, base & usable)
+        nprot = neutral_prototype(_take(hog, np.flatnonzero(base & usable)))
         neutral[s.session] = nprot
-        change = 1.0 - pearson_rows(hog, nprot)
+        change = _change(hog, nprot)
         z = robust_z(change, change[base & usable])
         keep = np.flatnonzero((label != None) & usable)  # noqa: E711
         df = pd.DataFrame(
@@ -194,7 +219,7 @@ def build_frame_set(
         for c in (*QUALITY_COLUMNS, "flagged"):
             df[c] = q[c].to_numpy()[keep]
         rows.append(df)
-        feats.append((hog[keep] - nprot).astype(np.float32))
+        feats.append((_take(hog, keep) - nprot).astype(np.float32))
     if not rows:
         raise InputError(
             "no trials to analyse"
@@ -257,7 +282,7 @@ def inputs_from_context(ctx) -> list[SessionInput]:  # noqa: ANN001
                 animal=str(ctx.session_animal(sid)),
                 frames=ctx.frames(sid),
                 trials=t,
-                hog=lambda sid=sid: ctx.hog(sid),
+                hog=lambda sid=sid: ctx.hog_array(sid),
             )
         )
     return out

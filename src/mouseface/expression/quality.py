@@ -82,8 +82,8 @@ def temporal_instability(
 
     Parameters
     ----------
-    hog : ndarray, shape (n, d)
-        Per-frame HOG of one session, in time order.
+    hog : ndarray or lazy array (e.g. zarr), shape (n, d)
+        Per-frame HOG of one session, in time order; read ``chunk`` rows at a time.
     fps : float
         Frame rate (frames per second), > 0.
     window_s : float
@@ -96,14 +96,15 @@ def temporal_instability(
     ndarray of float64, shape (n,)
         ``robust_z(||hog_t - median(hog_{t-w/2..t+w/2})||)`` over the session.
     """
-    hog = np.asarray(hog)
+    if not hasattr(hog, "ndim"):
+        hog = np.asarray(hog)
     if hog.ndim != 2:
         raise InputError(
             f"temporal_instability: hog must be 2-D (frames, features), got {hog.shape}"
         )
     if not fps > 0:
         raise InputError(f"temporal_instability: fps must be > 0, got {fps}")
-    n = len(hog)
+    n = hog.shape[0]
     w = _frames(window_s, fps, odd=True, minimum=3)
     half = w // 2
     dist = np.empty(n, dtype=np.float64)
@@ -240,7 +241,7 @@ def quality_flags(
         Columns ``instability`` (float), ``transient``, ``occlusion``, ``motion``,
         ``bad_image`` and ``flagged`` (any of them), one row per frame.
     """
-    n = len(hog)
+    n = hog.shape[0]
     inst = temporal_instability(hog, fps=fps)
     out = pd.DataFrame(
         {
