@@ -170,8 +170,8 @@ def build_frame_set(
         hog = s.hog()
         if hog.shape[0] != len(times):
             raise InputError(
-                f"session {s.session}: features.zarr has {hog.shape[0]} HOG rows but frames.parquet "
-                f"{len(times)} frames; re-run the pipeline on this folder"
+                f"session {s.session}: features.zarr has {hog.shape[0]} HOG rows but "
+                f"frames.parquet {len(times)} frames; re-run the pipeline on this folder"
             )
         good = s.frames["good"].to_numpy(bool) if "good" in s.frames else None
         moving = s.frames["motion_outlier"].to_numpy(bool) if "motion_outlier" in s.frames else None

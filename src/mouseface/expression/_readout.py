@@ -37,6 +37,8 @@ __all__ = [
     "trial_amplitudes",
 ]
 
+_BLOCK = 4096  # HOG rows read at a time
+
 #: Which prototype defines an emotion's direction: the pooled prototype (mean of the animals'
 #: prototypes) or the animal's own prototype (pooled where the animal has none).
 DIRECTIONS = ("pooled", "animal")
@@ -169,8 +171,14 @@ def session_amplitude(
         P = neutral + np.atleast_2d(np.asarray(vectors, dtype=np.float64))
         if P.shape[0] != len(emotions):
             raise InputError(f"{P.shape[0]} direction vectors for {len(emotions)} emotions")
-    hog = src.hog(session, index)
-    return projection(hog, neutral, P)
+    if index is None:
+        index = np.arange(len(src.frames(session)))
+    index = np.asarray(index, dtype=np.int64)
+    out = np.empty((len(index), P.shape[0]), dtype=np.float64)
+    for lo in range(0, len(index), _BLOCK):  # rows read a block at a time (hour-long sessions)
+        rows = index[lo : lo + _BLOCK]
+        out[lo : lo + len(rows)] = projection(src.hog(session, rows), neutral, P)
+    return out
 
 
 def session_neutral(src: OutputSource, session: str) -> np.ndarray:
