@@ -87,6 +87,10 @@ def test_timecourse_malaise_persists_and_pain_is_brief(synthetic):
     assert bool(pain["decay_resolved"]) and pain["ci_high"] < 5.0
     malaise = fit.loc["malaise"]
     assert malaise["ci_low"] > 30.0  # minutes, not seconds
+    # 90 s of video after LiCl show less than one time constant: said, with the interval
+    assert not bool(malaise["decay_resolved"])
+    note = next(n for n in results["timecourse"].notes if n.startswith("malaise"))
+    assert "extrapolated" in note and f"{malaise['ci_low']:.3g}" in note
     # the default direction is each animal's face over the last second before each trial's peak
     assert set(fit["direction"]) == {"peak"}
     span = fit["direction_end"] - fit["direction_start"]

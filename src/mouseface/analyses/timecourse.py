@@ -225,8 +225,18 @@ def _fit_rows(e: str, t: np.ndarray, M: np.ndarray, durations: np.ndarray, opt: 
     return fit, rows
 
 
+def _interval(low: float, high: float) -> str:
+    if not np.isfinite(high):
+        return f"{low:.3g} s and up"
+    return f"{low:.3g} to {high:.3g} s"
+
+
 def _unresolved_note(e: str, fit, rows: list[dict]) -> str:
-    low = next(r["ci_low"] for r in rows if r["parameter"] == "decay" and r["source"] == "fit")
+    low, high = next(
+        (r["ci_low"], r["ci_high"])
+        for r in rows
+        if r["parameter"] == "decay" and r["source"] == "fit"
+    )
     head = f"{e}: the traces end {fit.observed_decay:.0f} s after the peak"
     tail = "; longer recordings after the stimulus would pin the decay down"
     if not np.isfinite(fit.decay):
@@ -237,8 +247,9 @@ def _unresolved_note(e: str, fit, rows: list[dict]) -> str:
     seen = 100 * (1 - np.exp(-fit.observed_decay / fit.decay))
     return (
         f"{head}, less than the fitted decay time constant ({fit.decay:.3g} s): about {seen:.0f}% "
-        f"of the decline is visible, so the constant is extrapolated (interval {low:.3g} s and "
-        f"up){tail}"
+        f"of the decline is visible, so the constant is extrapolated (interval "
+        f"{_interval(low, high)}, from resampling trials; a readout that is not linear in the "
+        f"face biases it, see docs/timecourse.md){tail}"
     )
 
 
