@@ -116,3 +116,17 @@ def test_peak_windows_end_at_each_trials_peak():
     # no fit possible (one trial): the response window
     w4 = peak_windows(t, {"pain": (M[:1], drives[:1], keys[:1])}, opt, (0.0, 2.0))
     assert w4["k1"] == (0.0, 2.0)
+
+
+def test_missing_direction_is_a_clear_message():
+    from mouseface.analyses.timecourse import _animal_vectors
+
+    class _Ctx:
+        def session_animal(self, session: str) -> str:
+            return "a"
+
+    vec = {"a": {"pain": np.ones(3)}, "b": {"pain": np.zeros(3), "pleasure": np.ones(3)}}
+    got = _animal_vectors(vec, _Ctx(), "s1", ["pain", "pleasure"])
+    np.testing.assert_array_equal(got, [np.ones(3), np.ones(3)])  # own, else pooled
+    with pytest.raises(InputError, match=r"\['malaise'\].*direction: pooled"):
+        _animal_vectors(vec, _Ctx(), "s1", ["malaise"])

@@ -95,6 +95,12 @@ def _fps(times: np.ndarray) -> float:
 def _animal_vectors(vectors: dict, ctx: Context, session: str, emotions: list) -> np.ndarray:
     own = vectors.get(ctx.session_animal(session), {})
     pooled = pooled_change(vectors)
+    missing = [e for e in emotions if e not in pooled]
+    if missing:
+        raise InputError(
+            f"timecourse: no frame lies in the window before the peak of any {missing} trial, "
+            "so the readout has no direction; set analyses.timecourse.direction: pooled"
+        )
     return np.stack([own[e] if e in own else pooled[e] for e in emotions])
 
 
