@@ -199,6 +199,13 @@ def synth(
     animals: Annotated[int, typer.Option(help="Number of animals.")] = 4,
     trials: Annotated[int, typer.Option(help="Trials per stimulus and session.")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    licl_tail: Annotated[
+        float,
+        typer.Option(
+            help="Seconds of video after the LiCl injection that ends every session (malaise "
+            "decays with a 120-s time constant: 360 s show three of them)."
+        ),
+    ] = 90.0,
 ) -> None:
     """Generate synthetic side-view mouse-face videos with ground truth and a mouseface.yaml."""
     from mouseface.synth import generate_dataset
@@ -211,6 +218,7 @@ def synth(
                 n_animals=animals,
                 trials_per_stimulus=trials,
                 seed=seed,
+                licl_tail=licl_tail,
                 progress=lambda n: prog("synth", n, None),
             )
         out_console.print(f"config: {yaml_path}")

@@ -160,9 +160,18 @@ def test_other_seed_differs_one_state_has_every_emotion(small, tmp_path: Path) -
         ({"fps": 0.0}, "fps"),
         ({"trials_per_stimulus": 0}, "trials_per_stimulus"),
         ({"states": ("hungry",)}, "states"),
+        ({"licl_tail": 5.0}, "licl_tail must be >= 10 s"),
     ],
 )
 def test_bad_options(tmp_path: Path, kwargs, match) -> None:
     with pytest.raises(InputError, match=match):
         generate_dataset(tmp_path / "bad", **(SMALL | kwargs))
     assert not (tmp_path / "bad").exists()
+
+
+def test_licl_tail_lengthens_every_session_by_the_difference() -> None:
+    kw = {k: v for k, v in SMALL.items() if k != "size"}
+    base = planned_frames(**kw)
+    longer = planned_frames(**kw, licl_tail=360.0)
+    n_sessions = SMALL["n_animals"] * 2  # thirsty and sated
+    assert longer - base == pytest.approx(n_sessions * 270.0 * SMALL["fps"], abs=n_sessions)

@@ -57,6 +57,7 @@ def plan_animal(
     trials_per_stimulus: int,
     emotion_gain: dict[str, float],
     rng: np.random.Generator,
+    licl_tail: float = LICL_TAIL,
 ) -> list[SessionPlan]:
     """Plan all sessions of one animal.
 
@@ -72,6 +73,8 @@ def plan_animal(
         The animal's gain per emotion (its expressivity).
     rng : numpy.random.Generator
         Random source (order of trials, intervals, trial-to-trial amplitude).
+    licl_tail : float
+        Seconds of video after the LiCl onset (default :data:`LICL_TAIL`).
 
     Returns
     -------
@@ -110,7 +113,7 @@ def plan_animal(
                 }
             )
             t += dur + GAP + float(rng.uniform(0.5, 3.0))
-        length = rows[-1]["onset"] + LICL_TAIL
+        length = rows[-1]["onset"] + licl_tail
         trials = pd.DataFrame(rows)
         plans.append(SessionPlan(f"{animal}_s{k + 1}", animal, state, trials, length))
     return plans

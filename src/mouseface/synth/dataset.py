@@ -30,6 +30,7 @@ from mouseface.io.events import EVENT_COLUMNS, write_events
 from mouseface.io.outputs import write_parquet_atomic, write_text_atomic
 from mouseface.io.writer import write_video
 from mouseface.synth._schedule import (
+    LICL_TAIL,
     SessionPlan,
     animal_emotion_gain,
     plan_animal,
@@ -48,7 +49,12 @@ _PRESET = "ultrafast"
 
 
 def _check(
-    n_animals: int, fps: float, size: tuple[int, int], tps: int, states: tuple[str, ...]
+    n_animals: int,
+    fps: float,
+    size: tuple[int, int],
+    tps: int,
+    states: tuple[str, ...],
+    licl_tail: float = LICL_TAIL,
 ) -> None:
     if not (isinstance(n_animals, int | np.integer) and n_animals >= 1):
         raise InputError(f"generate_dataset: n_animals must be an int >= 1, got {n_animals!r}")
@@ -61,6 +67,11 @@ def _check(
         )
     if not (isinstance(tps, int | np.integer) and tps >= 1):
         raise InputError(f"generate_dataset: trials_per_stimulus must be an int >= 1, got {tps!r}")
+    if not (isinstance(licl_tail, int | float) and licl_tail >= 10.0):
+        raise InputError(
+            f"generate_dataset: licl_tail must be >= 10 s (the malaise face needs time to show), "
+            f"got {licl_tail!r}"
+        )
     bad = [s for s in states if s not in _STATES]
     if bad or len(set(states)) != len(states):
         raise InputError(
@@ -75,6 +86,7 @@ def _plan(
     trials_per_stimulus: int,
     states: tuple[str, ...],
     pairing: bool = False,
+    licl_tail: float = LICL_TAIL,
 ) -> list[tuple[Anatomy, list[tuple[SessionPlan, np.random.Generator]]]]:
     """Anatomy and (session plan, random generator) pairs per animal, all fixed by ``seed``.
 
@@ -94,6 +106,7 @@ def _plan(
             trials_per_stimulus=trials_per_stimulus,
             emotion_gain=gain,
             rng=rng,
+            licl_tail=licl_tail,
         )
         pairs = [(p, rng) for p in plans]
         if pairing:
@@ -118,15 +131,14 @@ def planned_frames(
     trials_per_stimulus: int = 3,
     states: tuple[str, ...] = _STATES,
     pairing: bool = False,
+    licl_tail: float = LICL_TAIL,
 ) -> int:
     """Number of frames :func:`generate_dataset` will render with these options (for a
     progress bar's total); cheap, renders nothing."""
-    _check(n_animals, fps, (48, 48), trials_per_stimulus, tuple(states))
-    return sum(
-        int(round(p.duration * fps))
-        for _, pairs in _plan(n_animals, seed, trials_per_stimulus, tuple(states), pairing)
-        for p, _ in pairs
-    )
+    states = tuple(states)
+    _check(n_animals, fps, (48, 48), trials_per_stimulus, states, licl_tail)
+    plan = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail)
+    return sum(int(round(p.duration * fps)) for _, pairs in plan for p, _ in pairs)
 
 
 def _common_rois(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> list[list[int]]:
@@ -169,6 +181,7 @@ def generate_dataset(
     trials_per_stimulus: int = 3,
     states: tuple[str, ...] = _STATES,
     pairing: bool = False,
+    licl_tail: float = LICL_TAIL,
     progress: Callable[[int], None] | None = None,
 ) -> Path:
     """Render a synthetic dataset of side-view mouse-face videos with ground truth.
@@ -203,6 +216,11 @@ def generate_dataset(
         sucrose trials whose face is 65 % disgust and 35 % pleasure (action units), marked in
         ``truth/trials.parquet`` by ``blend_emotion`` and ``blend_share`` (default False; the
         ordinary sessions are identical either way).
+    licl_tail : float, optional
+        Seconds of video after the LiCl onset, the last stimulus of every session (default 90,
+        0.75 of malaise's 120-s decay constant). Longer tails let the time-course analysis see
+        more of the decay (360 s = 3 time constants; see ``docs/timecourse.md``) but make every
+        session longer; the noise drawn for a session depends on its length.
     progress : callable or None, optional
         Called with the number of frames rendered since its last call (for a progress bar;
         :func:`planned_frames` gives the total).
@@ -219,14 +237,14 @@ def generate_dataset(
     """
     states = tuple(states)
     size = (int(size[0]), int(size[1]))
-    _check(n_animals, fps, size, trials_per_stimulus, states)
+    _check(n_animals, fps, size, trials_per_stimulus, states, licl_tail)
     out = Path(out)
     for sub in ("videos", "events", "truth"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     k = min(size[0] / 240.0, size[1] / 320.0)
 
     sessions, trials, animals = [], [], []
-    planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing)
+    planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail)
     renderers = [FaceRenderer(anatomy, size=size) for anatomy, _ in planned]
     rois = _common_rois([r.face_box for r in renderers], size)
     for (anatomy, pairs), renderer, roi in zip(planned, renderers, rois, strict=True):
