@@ -18,7 +18,7 @@ import zarr
 from mouseface.errors import InputError
 from mouseface.expression.project import Candidates
 from mouseface.expression.prototypes import neutral_prototype, pearson_matrix, pearson_rows
-from mouseface.expression.trials import trial_table, window_masks
+from mouseface.expression.trials import good_or_all, trial_table, window_masks
 from mouseface.face.roi import check_roi, propose_roi
 from mouseface.features.extract import extract_features
 from mouseface.features.motion import motion_outliers
@@ -326,8 +326,7 @@ def _union(masks: list[np.ndarray], n: int) -> np.ndarray:
 
 def good_rows(s: SessionData, mask: np.ndarray) -> np.ndarray:
     """Frame indices of ``mask`` without a quality flag, or all of ``mask`` if every one has."""
-    use = mask & s.good
-    return np.flatnonzero(use if use.any() else mask)
+    return good_or_all(mask, s.good)
 
 
 def prepare_session(s: SessionData, cfg: ProjectConfig) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 from mouseface.analyses.context import Context
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import neutral_prototype
-from mouseface.expression.trials import window_mask
+from mouseface.expression.trials import good_or_all, window_mask
 
 __all__ = [
     "check_options",
@@ -74,9 +74,7 @@ class SessionWindows:
 
 
 def _window_rows(times: np.ndarray, good: np.ndarray, onset: float, win) -> np.ndarray:
-    m = window_mask(times, onset, tuple(win))
-    use = m & good if (m & good).any() else m
-    return np.flatnonzero(use)
+    return good_or_all(window_mask(times, onset, tuple(win)), good)
 
 
 def session_windows(ctx: Context, session: str, *, neutral: bool = True) -> SessionWindows:

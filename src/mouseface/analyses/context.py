@@ -14,6 +14,7 @@ import xarray as xr
 import zarr
 
 from mouseface.errors import InputError
+from mouseface.expression._frameset import take_rows
 from mouseface.io.config import ProjectConfig, config_from_dict
 
 __all__ = ["Context", "Result", "load_context"]
@@ -104,12 +105,7 @@ class Context:
     def hog(self, session: str, index: np.ndarray | None = None) -> np.ndarray:
         """HOG rows of a session, float32 (n, d); all rows or those at sorted ``index``."""
         arr = self.hog_array(session)
-        if index is None:
-            return arr[:]
-        index = np.asarray(index, dtype=np.int64)
-        if len(index) == 0:
-            return np.zeros((0, arr.shape[1]), dtype=np.float32)
-        return arr.get_orthogonal_selection((index, slice(None)))
+        return arr[:] if index is None else take_rows(arr, index)
 
     @property
     def windows(self) -> dict[str, tuple[float, float]]:

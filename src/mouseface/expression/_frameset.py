@@ -58,7 +58,7 @@ class SessionInput:
 _BLOCK = 4096  # frames read at a time from a lazy HOG array
 
 
-def _take(hog, index: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def take_rows(hog, index: np.ndarray) -> np.ndarray:  # noqa: ANN001
     """Rows ``index`` (sorted) of an ndarray or a zarr array, as an ndarray."""
     index = np.asarray(index, dtype=np.int64)
     if isinstance(hog, np.ndarray):
@@ -196,7 +196,7 @@ def build_frame_set(
                 "neutral prototype from; check the baseline window or set "
                 "exclude_flagged: false"
             )
-        nprot = neutral_prototype(_take(hog, np.flatnonzero(base & usable)))
+        nprot = neutral_prototype(take_rows(hog, np.flatnonzero(base & usable)))
         neutral[s.session] = nprot
         change = _change(hog, nprot)
         z = robust_z(change, change[base & usable])
@@ -219,7 +219,7 @@ def build_frame_set(
         for c in (*QUALITY_COLUMNS, "flagged"):
             df[c] = q[c].to_numpy()[keep]
         rows.append(df)
-        feats.append((_take(hog, keep) - nprot).astype(np.float32))
+        feats.append((take_rows(hog, keep) - nprot).astype(np.float32))
     if not rows:
         raise InputError(
             "no trials to analyse"

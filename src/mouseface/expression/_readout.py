@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from mouseface.errors import InputError
+from mouseface.expression.trials import good_or_all, window_mean
 
 __all__ = [
     "DIRECTIONS",
@@ -102,10 +103,10 @@ def baseline_frames(
     mask = np.zeros(times.shape, dtype=bool)
     for o in np.asarray(onsets, dtype=np.float64):
         mask |= (times >= o + window[0]) & (times < o + window[1])
-    use = mask & good if (mask & good).any() else mask
-    if not use.any():
+    idx = good_or_all(mask, good)
+    if not idx.size:
         raise InputError("no frame lies in a baseline window of this session")
-    return np.flatnonzero(use)
+    return idx
 
 
 def good_frames(frames: pd.DataFrame) -> np.ndarray:
@@ -238,7 +239,7 @@ def mean_change(
             rows["onset"], rows["emotion"].astype(str), rows["_start"], rows["_end"], strict=True
         ):
             mask = (times >= onset + a) & (times < onset + b)
-            idx = np.flatnonzero(mask & good) if (mask & good).any() else np.flatnonzero(mask)
+            idx = good_or_all(mask, good)
             if idx.size:
                 change = src.hog(session, idx).mean(axis=0, dtype=np.float64) - neutral
                 sums.setdefault(emotion, {}).setdefault(animal, []).append(change)
@@ -253,13 +254,6 @@ def pooled_change(per_animal: Mapping[str, Mapping[str, np.ndarray]]) -> dict[st
     """Mean over animals of :func:`mean_change`'s per-animal changes, per emotion."""
     emotions = sorted({e for changes in per_animal.values() for e in changes})
     return {e: np.mean([c[e] for c in per_animal.values() if e in c], axis=0) for e in emotions}
-
-
-def _window_mean(values: np.ndarray, mask: np.ndarray, good: np.ndarray) -> float:
-    sel = mask & good
-    if not sel.any():
-        sel = mask
-    return float(np.nanmean(values[sel])) if sel.any() else float("nan")
 
 
 def trial_amplitudes(
@@ -306,5 +300,5 @@ def trial_amplitudes(
         amp[idx] = session_amplitude(src, str(session), emotions, index=idx, direction=direction)
         for (key, row), (b, r) in zip(rows.iterrows(), masks, strict=True):
             v = amp[:, emotions.index(str(row["emotion"]))]
-            out[pos[key]] = _window_mean(v, r, good) - _window_mean(v, b, good)
+            out[pos[key]] = window_mean(v, r, good) - window_mean(v, b, good)
     return out

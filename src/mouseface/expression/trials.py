@@ -10,7 +10,7 @@ import pandas as pd
 
 from mouseface.errors import InputError
 
-__all__ = ["window_mask", "window_masks", "trial_table"]
+__all__ = ["window_mask", "window_masks", "good_or_all", "window_mean", "trial_table"]
 
 
 def window_mask(times: np.ndarray, onset: float, window: tuple[float, float]) -> np.ndarray:
@@ -60,11 +60,18 @@ def window_masks(
     return out
 
 
-def _mean(values: np.ndarray, mask: np.ndarray, good: np.ndarray) -> float:
-    sel = mask & good
-    if sel.sum() == 0:
-        sel = mask
-    return float(np.nanmean(values[sel])) if sel.any() else float("nan")
+def good_or_all(mask: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """Indices of the frames of ``mask`` without a quality flag (``good``), or of all of
+    ``mask`` when every one of them is flagged; int (k,)."""
+    use = mask & good
+    return np.flatnonzero(use if use.any() else mask)
+
+
+def window_mean(values: np.ndarray, mask: np.ndarray, good: np.ndarray) -> float:
+    """Mean of ``values`` over the good frames of ``mask`` (all of it if none is good); NaN
+    for an empty window."""
+    idx = good_or_all(mask, good)
+    return float(np.nanmean(values[idx])) if idx.size else float("nan")
 
 
 def trial_table(
@@ -124,11 +131,11 @@ def trial_table(
             "n_baseline": int(b.sum()),
             "n_response": int(r.sum()),
             "valid": bool(frac_good >= min_good),
-            "baseline_change": _mean(change, b, good),
-            "response_change": _mean(change, r, good),
+            "baseline_change": window_mean(change, b, good),
+            "response_change": window_mean(change, r, good),
         }
         row["response"] = row["response_change"] - row["baseline_change"]
         for emo, s in strengths.items():
-            row[f"strength_{emo}"] = _mean(s, r, good) - _mean(s, b, good)
+            row[f"strength_{emo}"] = window_mean(s, r, good) - window_mean(s, b, good)
         rows.append(row)
     return pd.DataFrame(rows)
