@@ -1,7 +1,7 @@
 """mouseface: read emotion from the faces of mice (Dolensek et al., Science 2020) as a tool.
 
 ``mouseface.hog(frames, ...)`` is the batch HOG (equal to ``skimage.feature.hog`` per frame);
-``mouseface.pipeline`` runs whole projects; ``mouseface.expression.decoders`` holds the
+``mouseface.pipeline.run`` runs whole projects; ``mouseface.decoding.estimators`` holds the
 scikit-learn decoders.
 """
 

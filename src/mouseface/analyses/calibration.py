@@ -24,7 +24,7 @@ from mouseface.analyses._beyond import SessionWindows, check_options, session_wi
 from mouseface.analyses._calibration_report import calibration_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
-from mouseface.expression._calibrate import (
+from mouseface.expression.calibration import (
     baseline_z,
     bootstrap_prototypes,
     neutral_drift,

@@ -14,7 +14,7 @@ import xarray as xr
 import zarr
 
 from mouseface.errors import InputError
-from mouseface.expression._frameset import take_rows
+from mouseface.expression.frameset import take_rows
 from mouseface.io.config import ProjectConfig, config_from_dict
 
 __all__ = ["Context", "Result", "load_context"]

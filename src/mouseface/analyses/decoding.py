@@ -3,10 +3,10 @@
 Frame-level data (recomputed from the feature stores): stimulus-window frames labelled with
 their trial's emotion, baseline frames labelled ``neutral``; features ``HOG - the session's
 neutral prototype`` (mean HOG of the session's good baseline frames); frames with a quality
-flag (:mod:`mouseface.expression.quality`: brief transients such as blinks, occlusion, large
+flag (:mod:`mouseface.features.quality`: brief transients such as blinks, occlusion, large
 motion, dark/saturated images) are left out.
 
-Decoders (:mod:`mouseface.expression._gated`): nearest prototype by Pearson r (``prototype``),
+Decoders (:mod:`mouseface.decoding.gated`): nearest prototype by Pearson r (``prototype``),
 PCA + random forest (``forest``) and PCA + logistic regression (``linear``), each behind a
 *neutral gate*: a frame whose change from its session's neutral prototype lies within the
 session's baseline variability (robust z-score ``<= change_threshold``) is neutral, the others
@@ -35,13 +35,13 @@ import numpy as np
 import pandas as pd
 
 from mouseface.analyses._effects import fmt, fmt_ci, fmt_p, html_table, section_html
+from mouseface.analyses._options import check_options
 from mouseface.analyses.context import Context, Result
+from mouseface.decoding.evaluation import DecodeSettings, decode_frames, summary_numbers
+from mouseface.decoding.gated import FRAME_DECODERS
+from mouseface.decoding.splits import SCHEMES
 from mouseface.errors import InputError
-from mouseface.expression._decode_run import DecodeSettings, decode_frames, summary_numbers
-from mouseface.expression._frameset import build_frame_set, inputs_from_context
-from mouseface.expression._gated import FRAME_DECODERS
-from mouseface.expression._options import check_options
-from mouseface.expression.validation import SCHEMES
+from mouseface.expression.frameset import build_frame_set, inputs_from_context
 from mouseface.report.figures import confusion_figure, emotion_colours, new_figure, png_data_uri
 
 NAME = "decoding"

@@ -4,7 +4,7 @@ that tells strong stimuli from none on animals it never saw.
 For every trial type with at least two intensities (``intensity`` column of the events), and for
 each readout (``response`` = change from neutral; ``strength`` = Pearson r with the emotion's
 prototype; ``amplitude`` = projection on the emotion's direction, see
-:mod:`mouseface.expression._readout`):
+:mod:`mouseface.expression.readout`):
 
 - Spearman's rho of intensity vs readout per animal and over all trials, with bootstrap CIs;
 - a linear mixed model ``readout ~ intensity (+ state) + (1 | animal)`` (slope, Wald CI, p);
@@ -30,21 +30,21 @@ import pandas as pd
 
 from mouseface.analyses._effects import json_safe, use_trials
 from mouseface.analyses._intensity_report import intensity_section
+from mouseface.analyses._options import check_options
 from mouseface.analyses.context import Context, Result
-from mouseface.errors import InputError
-from mouseface.expression._intensity import (
+from mouseface.decoding.intensity import (
     leave_one_group_out_scores,
     strong_none_labels,
     trial_features,
 )
-from mouseface.expression._options import check_options
-from mouseface.expression._readout import (
+from mouseface.errors import InputError
+from mouseface.expression.readout import (
     DIRECTIONS,
     good_frames,
     session_amplitude,
     trial_amplitudes,
 )
-from mouseface.expression.stats import auc_ci, mixed_slope, percentile_ci, spearman_ci
+from mouseface.stats import auc_ci, mixed_slope, percentile_ci, spearman_ci
 
 NAME = "intensity"
 ORDER = 30

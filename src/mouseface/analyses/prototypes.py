@@ -1,11 +1,11 @@
 """Prototypes analysis: emotion prototypes per session, animal and pooled; are they alike across
 animals?
 
-Frames with a quality flag are excluded (:mod:`mouseface.expression.quality`: brief transients
+Frames with a quality flag are excluded (:mod:`mouseface.features.quality`: brief transients
 such as blinks, occlusion by a paw or grooming, large motion, dark or saturated images); the
 neutral prototype of each session is the mean HOG of its remaining baseline frames and each
 emotion prototype the mean HOG of the ``prototype_frames`` stimulus-window frames least
-correlated with it (:mod:`mouseface.expression._protos`).
+correlated with it (:mod:`mouseface.expression.prototype_sets`).
 
 Across animals: Pearson r between the per-animal prototypes (rows ``animal:emotion``) in two
 representations, ``raw`` HOG (the paper's prototypes, where each animal's face dominates) and
@@ -31,17 +31,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from mouseface.analyses._effects import fmt, fmt_ci, fmt_p, html_table, section_html
+from mouseface.analyses._options import check_options
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
-from mouseface.expression._frameset import (
-    NEUTRAL,
-    FrameSet,
-    build_frame_set,
-    cap_per_group,
-    inputs_from_context,
-)
-from mouseface.expression._options import check_options
-from mouseface.expression._protos import build_prototypes, prototype_table
 from mouseface.expression.embedding import (
     cluster_order,
     cut_agreement,
@@ -50,8 +42,16 @@ from mouseface.expression.embedding import (
     separation,
     similarity,
 )
-from mouseface.report._proto_figures import cross_animal_figure
+from mouseface.expression.frameset import (
+    NEUTRAL,
+    FrameSet,
+    build_frame_set,
+    cap_per_group,
+    inputs_from_context,
+)
+from mouseface.expression.prototype_sets import build_prototypes, prototype_table
 from mouseface.report.figures import emotion_colours, new_figure, png_data_uri
+from mouseface.report.prototype_figures import cross_animal_figure
 
 NAME = "prototypes"
 ORDER = 10

@@ -19,10 +19,8 @@ _INFRA = {"context", "runner", "report_parts"}
 
 def _discover() -> dict[str, str]:
     """Analysis modules of this package: each defines ``NAME``, ``ORDER`` and ``run(ctx)``."""
-    import mouseface.analyses as pkg
-
     found = []
-    for info in pkgutil.iter_modules(pkg.__path__):
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name.startswith("_") or info.name in _INFRA:
             continue
         mod = importlib.import_module(f"mouseface.analyses.{info.name}")

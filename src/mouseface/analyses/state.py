@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 
 from mouseface.analyses._effects import json_safe, use_trials
+from mouseface.analyses._options import check_options
 from mouseface.analyses._state_report import state_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
-from mouseface.expression._options import check_options
-from mouseface.expression._readout import DIRECTIONS, trial_amplitudes
-from mouseface.expression.stats import hierarchical_paired, paired_animal_means, paired_tests
+from mouseface.expression.readout import DIRECTIONS, trial_amplitudes
+from mouseface.stats import hierarchical_paired, paired_animal_means, paired_tests
 
 NAME = "state"
 ORDER = 40

@@ -48,11 +48,11 @@ import numpy as np
 import pandas as pd
 
 from mouseface.analyses._effects import json_safe, use_trials
+from mouseface.analyses._options import check_options
 from mouseface.analyses._timecourse_report import timecourse_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
-from mouseface.expression._options import check_options
-from mouseface.expression._readout import (
+from mouseface.expression.readout import (
     DIRECTIONS,
     good_frames,
     mean_change,
@@ -110,7 +110,7 @@ def locked_traces(
     """Baseline-corrected stimulus-locked traces of every trial, grouped by emotion.
 
     ``vectors`` (``{animal: {emotion: HOG change (d,)}}``, from
-    :func:`mouseface.expression._readout.mean_change`) replaces the prototypes as the amplitude
+    :func:`mouseface.expression.readout.mean_change`) replaces the prototypes as the amplitude
     readout's directions (``opt["direction"]`` is then not used): the session's animal's own
     where it has one, else the mean over animals.
 

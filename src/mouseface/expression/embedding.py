@@ -25,7 +25,8 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix
-from mouseface.expression.validation import percentile_interval, permutation_p_value
+from mouseface.stats.bootstrap import percentile_interval
+from mouseface.stats.permutation import permutation_p_value
 
 __all__ = [
     "similarity",

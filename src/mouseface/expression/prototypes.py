@@ -9,11 +9,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from mouseface.errors import InputError
 
 __all__ = [
+    "Candidates",
+    "animal_prototypes",
+    "pooled_prototypes",
     "pearson_rows",
     "pearson_matrix",
     "neutral_prototype",
@@ -116,3 +121,43 @@ def emotion_prototype(hog: np.ndarray, r_neutral: np.ndarray, *, n: int = 10) ->
 def similarity_matrix(prototypes: np.ndarray) -> np.ndarray:
     """Pearson r between every pair of prototypes, shape (k, k)."""
     return pearson_matrix(prototypes, prototypes)
+
+
+class Candidates:
+    """Stimulus-window frames collected per (animal, emotion) for building prototypes.
+
+    Stores HOG rows with their Pearson r to the session's neutral prototype, and a bounded
+    number of rows per key (the least correlated ones are the ones a prototype uses, so keeping
+    the ``keep`` least correlated rows per key is exact for prototypes of up to ``keep`` frames).
+    """
+
+    def __init__(self, *, keep: int = 200) -> None:
+        self.keep = keep
+        self._data: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def add(self, animal: str, emotion: str, hog: np.ndarray, r_neutral: np.ndarray) -> None:
+        """Add candidate rows ``hog`` (m, d) with their r to neutral (m,)."""
+        key = (animal, emotion)
+        if key in self._data:
+            h0, r0 = self._data[key]
+            hog, r_neutral = np.concatenate([h0, hog]), np.concatenate([r0, r_neutral])
+        order = np.argsort(np.where(np.isnan(r_neutral), np.inf, r_neutral), kind="stable")
+        order = order[: self.keep]
+        self._data[key] = (hog[order], r_neutral[order])
+
+    def items(self) -> list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray]]]:
+        """(animal, emotion) -> (hog, r) pairs, sorted by key."""
+        return sorted(self._data.items())
+
+
+def animal_prototypes(cands: Candidates, *, n: int = 10) -> dict[tuple[str, str], np.ndarray]:
+    """Emotion prototype of every (animal, emotion): mean of its ``n`` least neutral-like frames."""
+    return {key: emotion_prototype(h, r, n=n) for key, (h, r) in cands.items()}
+
+
+def pooled_prototypes(protos: Mapping[tuple[str, str], np.ndarray]) -> dict[str, np.ndarray]:
+    """Pooled prototype of each emotion: the mean of the animals' prototypes (equal weights)."""
+    by_emotion: dict[str, list[np.ndarray]] = {}
+    for (_, emo), p in protos.items():
+        by_emotion.setdefault(emo, []).append(p)
+    return {e: np.mean(ps, axis=0).astype(np.float32) for e, ps in sorted(by_emotion.items())}

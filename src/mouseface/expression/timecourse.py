@@ -23,8 +23,8 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from mouseface.errors import InputError
-from mouseface.expression._locked import empirical_peak, locked_matrix, mean_ci
-from mouseface.expression.stats import percentile_ci
+from mouseface.expression.locked import empirical_peak, locked_matrix, mean_ci
+from mouseface.stats import percentile_ci
 
 __all__ = [
     "rise_decay",

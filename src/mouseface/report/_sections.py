@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from mouseface.report import _proto_figures as pf
 from mouseface.report import figures as fg
+from mouseface.report import prototype_figures as pf
 from mouseface.report._load import Outputs
 from mouseface.report._traces import Trace, stimulus_locked
 

@@ -2,7 +2,7 @@
 
 Each ``*_figure`` function takes tidy data and returns a new Figure; :func:`png_data_uri` turns
 one into an embeddable ``data:image/png;base64`` URI. Prototype and similarity figures live in
-:mod:`mouseface.report._proto_figures`.
+:mod:`mouseface.report.prototype_figures`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from mouseface.expression.stats import spearman
 from mouseface.report._traces import Trace
+from mouseface.stats import spearman
 
 __all__ = [
     "png_data_uri",

@@ -171,22 +171,25 @@ def _env() -> jinja2.Environment:
 
 
 def analyses_section(out_dir: Path) -> dict[str, Any] | None:
-    """The science analyses' fragments (``analyses/<name>.section.html``), in run order."""
+    """The science analyses' fragments (``analyses/<name>.section.html``), in run order.
+
+    The analyses runner hands the report its sections through the output folder: one HTML
+    fragment per analysis, and ``analyses/summary.json`` whose keys are in the order the
+    analyses ran (a fragment without a summary entry goes last, by name).
+    """
     folder = Path(out_dir) / "analyses"
     if not folder.is_dir():
         return None
-    from mouseface.analyses import ANALYSES
-
     files = sorted(folder.glob("*.section.html"))
-    order = {name: i for i, name in enumerate(ANALYSES)}
-    files.sort(key=lambda p: (order.get(p.name.removesuffix(".section.html"), 999), p.name))
     if not files:
         return None
+    summary_path = folder / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    order = {name: i for i, name in enumerate(summary)}
+    files.sort(key=lambda p: (order.get(p.name.removesuffix(".section.html"), 999), p.name))
     sec = section("analyses", "Science analyses")
-    summary = folder / "summary.json"
-    if summary.is_file():
-        for item in json.loads(summary.read_text()).values():
-            sec["notes"] += list(item.get("notes", []))
+    for item in summary.values():
+        sec["notes"] += list(item.get("notes", []))
     sec["blocks"] = [{"kind": "html", "html": f.read_text(encoding="utf-8")} for f in files]
     return sec
 

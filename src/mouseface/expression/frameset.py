@@ -1,0 +1,288 @@
+"""Frame-level data sets for decoding and prototypes (private).
+
+Per session: quality flags (:mod:`mouseface.features.quality`), the neutral prototype
+recomputed from the good baseline frames, each frame's ``change`` (1 - Pearson r with it) and
+the robust z-score of that change against the session's baseline frames; then the rows of the
+trial windows: response-window frames labelled with their trial's emotion, baseline frames
+labelled ``neutral`` (a frame in two windows with different labels is dropped), features
+``HOG - neutral prototype of the session``.
+
+The *changed* rule (``change_z > threshold``) selects the stimulus-window frames in which the
+face has moved away from its baseline: it uses no labels and no ground truth, only the
+session's own baseline frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mouseface.errors import InputError
+from mouseface.expression.prototypes import neutral_prototype, pearson_rows
+from mouseface.features.quality import quality_flags, robust_z
+
+__all__ = ["NEUTRAL", "SessionInput", "FrameSet", "build_frame_set", "cap_per_group"]
+
+NEUTRAL = "neutral"
+
+QUALITY_COLUMNS = ("transient", "occlusion", "motion", "bad_image")
+
+
+@dataclass
+class SessionInput:
+    """What :func:`build_frame_set` needs of one session.
+
+    Attributes
+    ----------
+    session, animal : str
+    frames : DataFrame
+        ``frames.parquet``: ``time`` (s), optional ``good`` and ``motion_outlier`` (bool).
+    trials : DataFrame
+        This session's trials: ``trial``, ``emotion``, ``onset`` (s), optional ``valid``.
+    hog : callable
+        ``hog()`` -> every frame's HOG, shape (n_frames, d), in frame order: an ndarray or a
+        lazy array (e.g. the session's ``features.zarr`` ``hog``), which is then read in blocks
+        and rows, never whole (hour-long sessions).
+    """
+
+    session: str
+    animal: str
+    frames: pd.DataFrame
+    trials: pd.DataFrame
+    hog: Callable[[], np.ndarray]
+
+
+_BLOCK = 4096  # frames read at a time from a lazy HOG array
+
+
+def take_rows(hog, index: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """Rows ``index`` (sorted) of an ndarray or a zarr array, as an ndarray."""
+    index = np.asarray(index, dtype=np.int64)
+    if isinstance(hog, np.ndarray):
+        return hog[index]
+    if len(index) == 0:
+        return np.zeros((0, hog.shape[1]), dtype=np.float32)
+    return np.asarray(hog.get_orthogonal_selection((index, slice(None))))
+
+
+def _change(hog, neutral: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """``1 - Pearson r`` of every frame with ``neutral``, read in blocks, float64 (n,)."""
+    n = hog.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        out[lo:hi] = 1.0 - pearson_rows(np.asarray(hog[lo:hi]), neutral)
+    return out
+
+
+@dataclass
+class FrameSet:
+    """Rows of the trial windows of all sessions.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        One row per frame kept: session, animal, frame, time, trial, cluster (session:trial),
+        window (``baseline`` / ``response``), label, t_rel (s from the trial's onset),
+        change, change_z, flagged and the quality columns.
+    X : ndarray of float32, shape (n, d)
+        HOG minus the session's neutral prototype.
+    neutral : dict
+        session -> neutral prototype (d,).
+    quality : DataFrame
+        Per session and flag: frames flagged, of all frames (for the quality table).
+    """
+
+    rows: pd.DataFrame
+    X: np.ndarray
+    neutral: dict[str, np.ndarray] = field(default_factory=dict)
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _fps(times: np.ndarray) -> float:
+    d = np.diff(np.asarray(times, dtype=np.float64))
+    d = d[np.isfinite(d) & (d > 0)]
+    return float(1.0 / np.median(d)) if d.size else 20.0
+
+
+def _labels(
+    times: np.ndarray, trials: pd.DataFrame, windows: dict[str, tuple[float, float]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n = len(times)
+    label = np.full(n, None, dtype=object)
+    window = np.full(n, None, dtype=object)
+    trial = np.full(n, -1, dtype=np.int64)
+    t_rel = np.full(n, np.nan)
+    conflict = np.zeros(n, dtype=bool)
+    for _, tr in trials.iterrows():
+        onset = float(tr["onset"])
+        for wname, lab in (("baseline", NEUTRAL), ("response", str(tr["emotion"]))):
+            a, b = windows[wname]
+            m = (times >= onset + a) & (times < onset + b)
+            clash = m & (label != None) & (label != lab)  # noqa: E711
+            conflict |= clash
+            new = m & (label == None)  # noqa: E711
+            label[new], window[new], trial[new] = lab, wname, int(tr["trial"])
+            t_rel[new] = times[new] - onset
+    label[conflict] = None
+    return label, window, trial, t_rel
+
+
+def build_frame_set(
+    sessions: Sequence[SessionInput],
+    *,
+    windows: dict[str, tuple[float, float]],
+    exclude_flagged: bool = True,
+    valid_only: bool = True,
+) -> FrameSet:
+    """Collect the labelled frames of every session (see module docstring).
+
+    Parameters
+    ----------
+    sessions : sequence of SessionInput
+    windows : dict
+        ``{"baseline": (a, b), "response": (a, b)}``, seconds from each trial's onset.
+    exclude_flagged : bool
+        Drop frames with a quality flag (and build the neutral prototype without them).
+    valid_only : bool
+        Use only trials whose ``valid`` column is true (when the column exists).
+
+    Returns
+    -------
+    FrameSet
+
+    Raises
+    ------
+    InputError
+        No session has a trial, or a session has no usable baseline frame.
+    """
+    rows, feats, neutral, quality = [], [], {}, []
+    for s in sessions:
+        trials = s.trials
+        if valid_only and "valid" in trials:
+            trials = trials[trials["valid"].astype(bool)]
+        if trials.empty:
+            continue
+        times = s.frames["time"].to_numpy(np.float64)
+        hog = s.hog()
+        if hog.shape[0] != len(times):
+            raise InputError(
+                f"session {s.session}: features.zarr has {hog.shape[0]} HOG rows but "
+                f"frames.parquet {len(times)} frames; re-run the pipeline on this folder"
+            )
+        good = s.frames["good"].to_numpy(bool) if "good" in s.frames else None
+        moving = s.frames["motion_outlier"].to_numpy(bool) if "motion_outlier" in s.frames else None
+        q = quality_flags(hog, fps=_fps(times), good=good, motion_outlier=moving)
+        usable = ~q["flagged"].to_numpy() if exclude_flagged else np.ones(len(times), dtype=bool)
+        quality += [
+            {
+                "session": s.session,
+                "animal": s.animal,
+                "flag": c,
+                "n_frames": len(q),
+                "n_flagged": int(q[c].sum()),
+                "fraction": float(q[c].mean()) if len(q) else np.nan,
+            }
+            for c in (*QUALITY_COLUMNS, "flagged")
+        ]
+        label, window, trial, t_rel = _labels(times, trials, windows)
+        base = (window == "baseline") & (label == NEUTRAL)
+        if not (base & usable).any():
+            raise InputError(
+                f"session {s.session}: no baseline frame without a quality flag to build the "
+                "neutral prototype from; check the baseline window or set "
+                "exclude_flagged: false"
+            )
+        nprot = neutral_prototype(take_rows(hog, np.flatnonzero(base & usable)))
+        neutral[s.session] = nprot
+        change = _change(hog, nprot)
+        z = robust_z(change, change[base & usable])
+        keep = np.flatnonzero((label != None) & usable)  # noqa: E711
+        df = pd.DataFrame(
+            {
+                "session": s.session,
+                "animal": s.animal,
+                "frame": keep,
+                "time": times[keep],
+                "trial": trial[keep],
+                "cluster": [f"{s.session}:{t}" for t in trial[keep]],
+                "window": window[keep].astype(str),
+                "label": label[keep].astype(str),
+                "t_rel": t_rel[keep],
+                "change": change[keep],
+                "change_z": z[keep],
+            }
+        )
+        for c in (*QUALITY_COLUMNS, "flagged"):
+            df[c] = q[c].to_numpy()[keep]
+        rows.append(df)
+        feats.append((take_rows(hog, keep) - nprot).astype(np.float32))
+    if not rows:
+        raise InputError(
+            "no trials to analyse"
+            + (" (no valid trial)" if valid_only else "")
+            + "; check the events tables and the trial windows"
+        )
+    return FrameSet(
+        rows=pd.concat(rows, ignore_index=True),
+        X=np.concatenate(feats),
+        neutral=neutral,
+        quality=pd.DataFrame(quality),
+    )
+
+
+def cap_per_group(keys: np.ndarray, *, max_per_group: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices keeping at most ``max_per_group`` rows of each key (random, reproducible).
+
+    Parameters
+    ----------
+    keys : ndarray, shape (n,)
+    max_per_group : int
+        >= 1.
+    seed : int
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    if max_per_group < 1:
+        raise InputError(f"max frames per group must be >= 1, got {max_per_group}")
+    rng = np.random.default_rng(seed)
+    keys = np.asarray(keys)
+    keep = []
+    for k in np.unique(keys):
+        idx = np.flatnonzero(keys == k)
+        if len(idx) > max_per_group:
+            idx = rng.choice(idx, size=max_per_group, replace=False)
+        keep.append(idx)
+    return np.sort(np.concatenate(keep)).astype(np.int64) if keep else np.zeros(0, np.int64)
+
+
+def inputs_from_context(ctx) -> list[SessionInput]:  # noqa: ANN001
+    """:class:`SessionInput` of every session of an analysis context with trials.
+
+    Parameters
+    ----------
+    ctx : mouseface.analyses.Context
+        Lazy view of an output folder (duck-typed: ``sessions``, ``trials``, ``frames()``,
+        ``hog()``, ``session_animal()``).
+    """
+    trials = ctx.trials
+    out = []
+    for sid in ctx.sessions:
+        t = trials[trials["session"].astype(str) == str(sid)]
+        if t.empty:
+            continue
+        out.append(
+            SessionInput(
+                session=str(sid),
+                animal=str(ctx.session_animal(sid)),
+                frames=ctx.frames(sid),
+                trials=t,
+                hog=lambda sid=sid: ctx.hog_array(sid),
+            )
+        )
+    return out

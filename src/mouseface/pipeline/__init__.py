@@ -1,0 +1,13 @@
+"""config -> outputs: the method's stages composed (:mod:`mouseface.pipeline.run`).
+
+- :func:`run_project`: every session of a ``mouseface.yaml`` project.
+- :func:`analyze_video`: one video and its events table, no config file.
+Session steps live in :mod:`~mouseface.pipeline.session`, project steps in
+:mod:`~mouseface.pipeline.project`, parallel execution in :mod:`~mouseface.pipeline.parallel`.
+"""
+
+from __future__ import annotations
+
+from mouseface.pipeline.run import Progress, RunResult, analyze_video, run_project
+
+__all__ = ["Progress", "RunResult", "analyze_video", "run_project"]

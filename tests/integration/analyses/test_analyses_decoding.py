@@ -1,0 +1,160 @@
+"""The prototypes and decoding analyses on a small synthetic project (3 animals x 2 sessions)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mouseface.analyses import decoding as decoding_analysis
+from mouseface.analyses import load_context, run_analyses
+from mouseface.analyses import prototypes as prototypes_analysis
+from mouseface.decoding.evaluation import DecodeSettings, decode_frames
+from mouseface.errors import InputError
+from mouseface.expression import frameset
+from mouseface.expression.frameset import build_frame_set, inputs_from_context
+from mouseface.features.quality import flag_agreement
+from mouseface.io.config import load_config
+from mouseface.pipeline import run_project
+from mouseface.synth import generate_dataset
+
+QUICK = {
+    "schemes": ["animal", "session", "random"],
+    "n_permutations": 2,
+    "n_boot": 50,
+    "n_splits": 2,
+    "max_frames": 40,
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(data folder with truth/, output folder of the pipeline without analyses)."""
+    root = tmp_path_factory.mktemp("syn")
+    yaml = generate_dataset(
+        root / "data", n_animals=3, trials_per_stimulus=1, size=(120, 160), seed=0
+    )
+    out = root / "out"
+    run_project(load_config(yaml), out, analyses=False, report=False)
+    return root / "data", out
+
+
+def test_prototypes_analysis(project: tuple[Path, Path]) -> None:
+    data, out = project
+    res = run_analyses(out, names=["prototypes"])["prototypes"]
+    folder = out / "analyses"
+    for table in ("vectors", "index", "quality", "similarity", "clustering", "embedding"):
+        assert (folder / f"prototypes_{table}.parquet").is_file()
+    vec = pd.read_parquet(folder / "prototypes_vectors.parquet")
+    assert set(vec["level"]) == {"session", "animal", "pooled"}
+    assert set(vec["representation"]) == {"raw", "difference"}
+    index = pd.read_parquet(folder / "prototypes_index.parquet")
+    assert set(index.loc[index["level"] == "animal", "animal"]) == {"m1", "m2", "m3"}
+    emo = index[(index["level"] == "session") & (index["emotion"] != "neutral")]
+    assert (emo["n_frames"] <= 10).all() and (emo["n_frames"] > 0).all()
+    clus = pd.read_parquet(folder / "prototypes_clustering.parquet")
+    d = clus[(clus["representation"] == "difference") & (clus["metric"] == "difference")].iloc[0]
+    assert d["ci_low"] <= d["value"] <= d["ci_high"]
+    # prototypes of one emotion are more alike across animals than random pairs
+    assert d["p_value"] < 0.05
+    assert res.summary["difference.within_emotion"] > res.summary["difference.within_animal"]
+    assert "<section" in (folder / "prototypes.section.html").read_text()
+    assert json.loads((folder / "summary.json").read_text())["prototypes"]["notes"] == []
+
+
+def test_quality_flags_spare_expressions(project: tuple[Path, Path]) -> None:
+    """Flags stay rare in the stimulus windows, and occlusion flags match the truth there is."""
+    data, out = project
+    ctx = load_context(out)
+    fs = build_frame_set(inputs_from_context(ctx), windows=ctx.windows, exclude_flagged=False)
+    resp = fs.rows[fs.rows["window"] == "response"]
+    assert resp["flagged"].mean() < 0.1
+    occ = []
+    for sid in ctx.sessions:
+        truth = pd.read_parquet(data / "truth" / f"{sid}.parquet")
+        q = fs.rows[fs.rows["session"] == sid]
+        t = truth["occlusion"].to_numpy()[q["frame"].to_numpy()]
+        occ.append((q["occlusion"].to_numpy(), t))
+    agree = flag_agreement(np.concatenate([a for a, _ in occ]), np.concatenate([b for _, b in occ]))
+    # grooming never happens inside trial windows in the generator: no occlusion there
+    assert agree["n_true"] == 0 and agree["n_flagged"] <= 0.01 * len(fs.rows)
+
+
+def test_frame_set_reads_lazy_hog_in_blocks_with_the_same_result(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The analyses read features.zarr lazily (hour-long sessions): same rows as in memory."""
+    _, out = project
+    ctx = load_context(out)
+    lazy_inputs = inputs_from_context(ctx)
+    assert not isinstance(lazy_inputs[0].hog(), np.ndarray)  # a zarr array, not loaded
+    monkeypatch.setattr(frameset, "_BLOCK", 97)  # blocks that do not divide the sessions
+    lazy = build_frame_set(lazy_inputs, windows=ctx.windows)
+    eager_inputs = [replace(s, hog=lambda s=s: ctx.hog(s.session)) for s in lazy_inputs]
+    eager = build_frame_set(eager_inputs, windows=ctx.windows)
+    pd.testing.assert_frame_equal(lazy.rows, eager.rows)
+    np.testing.assert_array_equal(lazy.X, eager.X)
+    assert lazy.neutral.keys() == eager.neutral.keys()
+    for k in lazy.neutral:
+        np.testing.assert_array_equal(lazy.neutral[k], eager.neutral[k])
+
+
+def test_decoding_analysis(project: tuple[Path, Path]) -> None:
+    data, out = project
+    ctx = load_context(out)
+    ctx.options = dict(QUICK)
+    res = decoding_analysis.run(ctx)
+    s = res.tables["scores"]
+    assert {"decoder", "scheme", "level", "fold", "metric", "value", "ci_low", "ci_high"} <= set(
+        s.columns
+    )
+    assert set(s["decoder"]) == {"prototype", "forest", "linear"}
+    assert set(s["scheme"]) == {"animal", "session", "random"}
+    assert set(s["level"]) == {"frame", "frame_all", "trial"}
+    pooled = s[(s["fold"] == "pooled") & s["class"].isna()]
+    ba = pooled[pooled["metric"] == "balanced_accuracy"].set_index(["decoder", "scheme", "level"])
+    assert (ba["ci_low"] <= ba["value"] + 1e-12).all() and (
+        ba["value"] <= ba["ci_high"] + 1e-12
+    ).all()
+    chance = pooled[pooled["metric"] == "chance_balanced_accuracy"]
+    assert set(chance["scheme"]) == {"animal"}
+    lin = ba.loc[("linear", "animal", "frame"), "value"]
+    lin_chance = chance[(chance["decoder"] == "linear") & (chance["level"] == "frame")]["value"]
+    assert lin > 0.6 and lin > float(lin_chance.iloc[0]) + 0.3
+    # the frame level leaves out unchanged stimulus-window frames, so it is easier than all frames
+    assert (
+        ba.loc[("linear", "animal", "frame"), "value"]
+        >= ba.loc[("linear", "animal", "frame_all"), "value"]
+    )
+    conf = res.tables["confusion"]
+    sums = conf.groupby(["decoder", "scheme", "level", "true"])["fraction"].sum()
+    assert np.allclose(sums, 1.0)
+    sel = res.tables["selection"]
+    assert ((sel["n_changed"] <= sel["n_frames"]) & (sel["fraction_changed"] <= 1)).all()
+    assert "linear.animal.frame.balanced_accuracy" in res.summary
+    assert "<section" in res.section_html
+
+
+def test_decoding_bad_input(project: tuple[Path, Path]) -> None:
+    _, out = project
+    ctx = load_context(out)
+    ctx.options = {"n_permutation": 3}
+    with pytest.raises(InputError, match="n_permutations"):
+        decoding_analysis.run(ctx)
+    ctx.options = {"decoders": ["svm"]}
+    with pytest.raises(InputError, match="decoders"):
+        decoding_analysis.run(ctx)
+    ctx.options = {**QUICK, "change_threshold": 1e9}
+    with pytest.raises(InputError, match="have no stimulus-window frame whose change"):
+        decoding_analysis.run(ctx)
+    ctx.options = {"perplexity": "high"}
+    with pytest.raises(InputError, match="perplexity"):
+        prototypes_analysis.run(ctx)
+    one = [s for s in inputs_from_context(ctx) if s.animal == "m1"]
+    fs = build_frame_set(one, windows=ctx.windows)
+    with pytest.raises(InputError, match="at least 2 animals"):
+        decode_frames(fs, DecodeSettings(schemes=("animal",), n_permutations=0, n_boot=10))
