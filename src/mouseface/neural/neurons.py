@@ -10,6 +10,7 @@ import pandas as pd
 
 from mouseface.errors import InputError
 from mouseface.neural.align import align_face
+from mouseface.neural.clocks import check_overlap
 from mouseface.neural.correlation import bh_q, shuffle_correlation
 from mouseface.neural.decoding import Agreement, NeuralDecoding, agreement, decode_emotion
 from mouseface.neural.recording import NeuralRecording
@@ -94,6 +95,12 @@ def neurons_table(
     baseline, response : tuple of float, optional
         Trial windows (s from onset) of the selectivity responses.
 
+    Raises
+    ------
+    mouseface.errors.InputError
+        Raw F instead of dF/F, no strength columns, or imaging and video that do not overlap
+        (:func:`mouseface.neural.clocks.check_overlap`).
+
     Returns
     -------
     pandas.DataFrame
@@ -110,6 +117,7 @@ def neurons_table(
     """
     _check_dff(rec)
     emos = _emotions(frames, emotions, f"frames of session {session}")
+    check_overlap(rec.times, frames["time"].to_numpy(np.float64), source=str(rec.source))
     face = align_face(frames, rec.times, columns=[f"strength_{e}" for e in emos])
     corr = shuffle_correlation(
         rec.traces,

@@ -79,7 +79,11 @@ def _window_means(t: np.ndarray, x: np.ndarray, a: np.ndarray, b: np.ndarray) ->
 
 
 def epoch_strength(
-    frames: pd.DataFrame, laser: pd.DataFrame, *, emotions: Sequence[str] | None = None
+    frames: pd.DataFrame,
+    laser: pd.DataFrame,
+    *,
+    emotions: Sequence[str] | None = None,
+    source: str = "laser table",
 ) -> pd.DataFrame:
     """Mean strength of every prototype in each laser epoch and its matched baseline window.
 
@@ -92,6 +96,13 @@ def epoch_strength(
         Checked laser table (:func:`mouseface.neural.laser.check_laser_table`).
     emotions : sequence of str or None, optional
         Default: every ``strength_<emotion>`` column except neutral.
+    source : str, optional
+        Name of the laser table for messages.
+
+    Raises
+    ------
+    mouseface.errors.InputError
+        When an epoch or its baseline window lies outside the video (wrong clock or file).
 
     Returns
     -------
@@ -99,13 +110,22 @@ def epoch_strength(
         One row per epoch and emotion: the laser columns, ``emotion``, ``laser``,
         ``baseline``, ``effect`` (= laser - baseline) and ``p_decoder`` (mean decoder
         probability of the emotion in the epoch; NaN without ``p_<emotion>`` columns). Epochs
-        whose windows hold no frame are dropped.
+        whose windows hold no frame (a gap in the video) are dropped.
     """
     emos = _emotions(frames, emotions)
     t = frames["time"].to_numpy(np.float64)
     x = frames[[f"strength_{e}" for e in emos]].to_numpy(np.float64)
     on = laser["onset"].to_numpy(np.float64)
     du = laser["duration"].to_numpy(np.float64)
+    outside = (on - du < t[0] - 1e-9) | (on + du > t[-1] + 1e-9)
+    if outside.any():
+        i = int(np.argmax(outside))
+        line = laser["row"].iloc[i] if "row" in laser.columns else i + 2
+        raise InputError(
+            f"{source}: line {line}: the epoch at {on[i]:g} s (and its {du[i]:g}-s baseline "
+            f"before it) is not inside the video ({t[0]:g}-{t[-1]:g} s); laser onsets must be "
+            "on the video clock: convert them (sync table) or drop epochs outside the video"
+        )
     lase = _window_means(t, x, on, on + du)
     base = _window_means(t, x, on - du, on)
     pcols = [f"p_{e}" for e in emos]
@@ -189,6 +209,7 @@ def opto_table(
     n_boot: int = 2000,
     level: float = 0.95,
     seed: int = 0,
+    source: str = "laser table",
 ) -> pd.DataFrame:
     """The ``opto.parquet`` rows of one session.
 
@@ -209,6 +230,8 @@ def opto_table(
         Interval level (default 0.95).
     seed : int, optional
         Random source of the bootstraps.
+    source : str, optional
+        Name of the laser table for messages.
 
     Returns
     -------
@@ -220,7 +243,7 @@ def opto_table(
     """
     emos = _emotions(frames, emotions)
     rng = np.random.default_rng(seed)
-    es = epoch_strength(frames, laser, emotions=emos)
+    es = epoch_strength(frames, laser, emotions=emos, source=source)
     rows: list[dict] = []
     sham_all = es[es["sham"]]
     if sham_all["epoch"].nunique() >= 2:

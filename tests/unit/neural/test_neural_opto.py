@@ -99,3 +99,12 @@ def test_decoder_confidence():
     tab = opto_table(frames, laser, session="s1", n_boot=200)
     row = tab[(tab["target"] == "x") & (tab["condition"] == "laser_vs_baseline")].iloc[0]
     assert row["confidence_source"] == "decoder" and row["confidence"] == pytest.approx(0.8)
+
+
+def test_epoch_outside_video_is_an_input_error():
+    rng = np.random.default_rng(2)
+    frames, laser = _session(rng)
+    late = laser.copy()
+    late.loc[late.index[-1], "onset"] = frames["time"].iloc[-1] + 50.0
+    with pytest.raises(InputError, match=r"laser\.tsv: line \d+: the epoch at .* not inside"):
+        opto_table(frames, late, session="s1", source="laser.tsv")

@@ -130,6 +130,53 @@ def test_nwb_round_trip(tmp_path):
         read_neural(path, series="raw")
 
 
+def test_nwb_fluorescence_with_rate_in_acquisition(tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    from pynwb.ophys import Fluorescence, ImageSegmentation, OpticalChannel
+
+    rng = np.random.default_rng(7)
+    nwb = pynwb.NWBFile(
+        session_description="t", identifier="y", session_start_time=datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    device = nwb.create_device(name="scope")
+    ch = OpticalChannel(name="green", description="g", emission_lambda=510.0)
+    planes = [
+        nwb.create_imaging_plane(
+            name=f"plane{k}",
+            optical_channel=ch,
+            description="p",
+            device=device,
+            excitation_lambda=920.0,
+            imaging_rate=15.0,
+            indicator="GCaMP",
+            location="IC",
+        )  # fmt: skip
+        for k in range(2)
+    ]
+    seg = ImageSegmentation()
+    ps = seg.create_plane_segmentation(description="s", imaging_plane=planes[1], name="ps")
+    for _ in range(3):
+        ps.add_roi(image_mask=rng.uniform(0, 1, (8, 8)))
+    ophys = nwb.create_processing_module(name="ophys", description="o")
+    ophys.add(seg)
+    fl = Fluorescence(name="Fluorescence")
+    ophys.add(fl)
+    data = rng.uniform(100, 200, (150, 3)).astype(np.float32)
+    region = ps.create_roi_table_region(region=[0, 2], description="two")
+    fl.create_roi_response_series(
+        name="raw", data=data[:, [0, 2]], rois=region, unit="a.u.", rate=15.0, starting_time=4.0
+    )
+    path = tmp_path / "f.nwb"
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    rec = read_neural(path, format="nwb")
+    assert rec.kind == "F" and rec.n_neurons == 2
+    np.testing.assert_array_equal(rec.neuron, [0, 2])
+    np.testing.assert_array_equal(rec.plane, [1, 1])
+    np.testing.assert_allclose(rec.times, 4.0 + np.arange(150) / 15.0)
+    np.testing.assert_allclose(rec.traces, data[:, [0, 2]].T)
+
+
 def test_table_reader(tmp_path):
     rng = np.random.default_rng(5)
     t = np.arange(100) / 10.0

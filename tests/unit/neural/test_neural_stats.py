@@ -146,3 +146,29 @@ def test_decoding_and_agreement():
     assert agr.n_trials == 30 and agr.kappa > 0.8
     with pytest.raises(InputError, match=">= 2 trials of every emotion"):
         decode_emotion(resp[:4], ["a", "a", "a", "b"])
+
+
+def test_neurons_table_rejects_non_overlapping_clocks():
+    import pandas as pd
+
+    from mouseface.neural import NeuralRecording, neurons_table
+
+    rng = np.random.default_rng(6)
+    rec = NeuralRecording(
+        traces=rng.standard_normal((3, 600)),
+        times=5000.0 + np.arange(600) / 10.0,
+        neuron=np.arange(3),
+        plane=np.zeros(3),
+        kind="dff",
+        source="rec.nwb",
+    )
+    frames = pd.DataFrame({"time": np.arange(1200) / 20.0, "strength_pain": np.zeros(1200)})
+    trials = pd.DataFrame({"onset": [10.0], "emotion": ["pain"]})
+    with pytest.raises(InputError, match=r"rec\.nwb: imaging covers .* not aligned"):
+        neurons_table(rec, frames, trials, session="s")
+    raw = NeuralRecording(
+        traces=rec.traces + 10, times=rec.times, neuron=rec.neuron, plane=rec.plane, kind="F",
+        source="rec.nwb",
+    )  # fmt: skip
+    with pytest.raises(InputError, match="need dF/F"):
+        neurons_table(raw, frames, trials, session="s")
