@@ -31,10 +31,18 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from mouseface.errors import InputError
 from mouseface.io.outputs import atomic_path, write_parquet_atomic
 from mouseface.synth.profiles import EMOTIONS
 
-__all__ = ["SyntheticImaging", "simulate_imaging", "write_imaging", "face_frames", "ROLES"]
+__all__ = [
+    "ROLES",
+    "SyntheticImaging",
+    "add_neural_data",
+    "face_frames",
+    "simulate_imaging",
+    "write_imaging",
+]
 
 #: Neuron roles in the truth table.
 ROLES = ("tuned", "onset", "untuned", "not_cell")
@@ -329,3 +337,56 @@ def face_frames(
         out[f"p_{e}"] = p[:, j]
     out["predicted"] = np.asarray(EMOTIONS, dtype=object)[np.argmax(p, axis=1)]
     return pd.DataFrame(out)
+
+
+def add_neural_data(
+    out: str | os.PathLike[str],
+    *,
+    sessions: list[str] | None = None,
+    seed: int = 0,
+    **options: float,
+) -> dict[str, dict[str, str]]:
+    """Add simulated imaging to sessions of a dataset written by
+    :func:`mouseface.synth.generate_dataset`.
+
+    Reads ``truth/<session>.parquet`` and ``truth/trials.parquet`` and writes, per session,
+    what :func:`write_imaging` writes. ``mouseface.yaml`` is not changed: the returned entries
+    are what each session's ``neural:`` key should hold.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The dataset folder.
+    sessions : list of str or None, optional
+        Sessions to image (default: the first session of every animal).
+    seed : int, optional
+        Seed; session ``i`` (in ``truth/trials.parquet`` order) uses ``[seed, i]``.
+    **options
+        Passed to :func:`simulate_imaging` (``rate``, ``n_neurons``, ``n_planes``, ...).
+
+    Returns
+    -------
+    dict
+        ``{session: {"path": "neural/<id>/suite2p", "format": "suite2p", "sync":
+        "neural/<id>/sync.tsv"}}``, paths relative to ``out``.
+    """
+    root = Path(out)
+    trials = pd.read_parquet(root / "truth" / "trials.parquet")
+    order = list(dict.fromkeys(trials["session"]))
+    if sessions is None:
+        first = trials.drop_duplicates("animal")["session"]
+        sessions = [s for s in order if s in set(first)]
+    entries = {}
+    for s in sessions:
+        if s not in order:
+            raise InputError(f"add_neural_data: no session {s!r} in {root / 'truth'}")
+        truth = pd.read_parquet(root / "truth" / f"{s}.parquet")
+        rng = np.random.default_rng([seed, order.index(s)])
+        im = simulate_imaging(truth, trials[trials["session"] == s], seed=rng, **options)
+        write_imaging(root, s, im)
+        entries[s] = {
+            "path": f"neural/{s}/suite2p",
+            "format": "suite2p",
+            "sync": f"neural/{s}/sync.tsv",
+        }
+    return entries
