@@ -16,6 +16,8 @@ import pytest
 from mouseface.neural import (
     analyse_neurons,
     check_overlap,
+    example_neurons,
+    heatmap_order,
     neurons_table,
     read_neural,
     recording_dff,
@@ -87,6 +89,13 @@ def test_tuned_neurons_found_with_fdr_and_power(imaging_results):
     # onset-only neurons correlate with every strength but are not called tuned
     onset = m[m["role"] == "onset"]
     assert onset["significant"].any() and not onset["tuned"].any()
+    table = imaging_results[0][7]
+    order = heatmap_order(table)
+    assert len(order) == table[["plane", "neuron"]].drop_duplicates().shape[0]
+    groups = order["preferred_emotion"].tolist()
+    assert groups == sorted(groups, key=list(dict.fromkeys(table["emotion"])).index)
+    ex = example_neurons(table)
+    assert ex["tuned"].all() and ex["emotion"].is_unique
 
 
 def test_session_bundle(imaging_results):

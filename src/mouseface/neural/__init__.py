@@ -25,7 +25,14 @@ from mouseface.neural.clocks import (
 from mouseface.neural.correlation import ShuffleCorrelation, bh_q, shuffle_correlation
 from mouseface.neural.decoding import Agreement, NeuralDecoding, agreement, decode_emotion
 from mouseface.neural.dff import dff, recording_dff, running_percentile
-from mouseface.neural.neurons import NEURON_COLUMNS, NeuronAnalysis, analyse_neurons, neurons_table
+from mouseface.neural.neurons import (
+    NEURON_COLUMNS,
+    NeuronAnalysis,
+    analyse_neurons,
+    example_neurons,
+    heatmap_order,
+    neurons_table,
+)
 from mouseface.neural.readers import READERS, read_neural, read_nwb, read_suite2p, read_table
 from mouseface.neural.recording import NeuralRecording
 from mouseface.neural.responses import Psth, psth, selectivity, trial_responses
@@ -48,8 +55,10 @@ __all__ = [
     "check_pulses",
     "decode_emotion",
     "dff",
+    "example_neurons",
     "face_columns",
     "fit_clock",
+    "heatmap_order",
     "neurons_table",
     "psth",
     "read_neural",

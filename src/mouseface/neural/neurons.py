@@ -16,7 +16,14 @@ from mouseface.neural.decoding import Agreement, NeuralDecoding, agreement, deco
 from mouseface.neural.recording import NeuralRecording
 from mouseface.neural.responses import Psth, psth, selectivity, trial_responses
 
-__all__ = ["NEURON_COLUMNS", "neurons_table", "NeuronAnalysis", "analyse_neurons"]
+__all__ = [
+    "NEURON_COLUMNS",
+    "neurons_table",
+    "NeuronAnalysis",
+    "analyse_neurons",
+    "heatmap_order",
+    "example_neurons",
+]
 
 #: Columns of ``neurons.parquet`` (one row per neuron and emotion).
 NEURON_COLUMNS = (
@@ -228,6 +235,12 @@ def analyse_neurons(
         seed=seed,
     )
     emos = list(dict.fromkeys(table["emotion"]))
+    missing = [c for c in ("onset", "emotion") if c not in trials.columns]
+    if missing:
+        raise InputError(
+            f"trials of session {session}: missing column(s) {missing}; the trial table needs "
+            "onset (s, video clock) and emotion"
+        )
     t0, t1 = float(rec.times[0]), float(rec.times[-1])
     on = trials["onset"].to_numpy(np.float64)
     inside = (on + baseline[0] >= t0) & (on + response[1] <= t1) & trials["emotion"].isin(emos)
@@ -262,3 +275,48 @@ def analyse_neurons(
         if "predicted" in tr.columns:
             agr = agreement(tr["predicted"][use].tolist(), dec.predicted.tolist())
     return NeuronAnalysis(table, ps, resp, tr, dec, agr)
+
+
+def heatmap_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Neurons in heatmap order: grouped by preferred emotion (in the table's emotion order),
+    most selective first within a group.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``neurons.parquet`` rows of one session.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per neuron: ``plane``, ``neuron``, ``preferred_emotion``, ``selectivity``,
+        ``n_tuned`` (emotions it is tuned to), in display order (row index = position).
+    """
+    emos = list(dict.fromkeys(table["emotion"]))
+    per = table.groupby(["plane", "neuron"], sort=False).agg(
+        preferred_emotion=("preferred_emotion", "first"),
+        selectivity=("selectivity", "first"),
+        n_tuned=("tuned", "sum"),
+    )
+    per = per.reset_index()
+    rank = {e: i for i, e in enumerate(emos)}
+    per["_g"] = per["preferred_emotion"].map(rank).fillna(len(emos))
+    per["_s"] = -per["selectivity"].fillna(0.0)
+    return (
+        per.sort_values(["_g", "_s", "plane", "neuron"])
+        .drop(columns=["_g", "_s"])
+        .reset_index(drop=True)
+    )
+
+
+def example_neurons(table: pd.DataFrame, *, per_emotion: int = 1) -> pd.DataFrame:
+    """The tuned neurons with the largest r for each emotion (for example traces drawn with
+    the face strength over them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Up to ``per_emotion`` ``neurons.parquet`` rows per emotion, tuned only, largest r first.
+    """
+    tuned = table[table["tuned"]].sort_values("r", ascending=False)
+    return tuned.groupby("emotion", sort=False).head(per_emotion).reset_index(drop=True)
