@@ -21,7 +21,7 @@ from mouseface.errors import InputError
 __all__ = ["ShuffleCorrelation", "shuffle_correlation", "bh_q"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShuffleCorrelation:
     """Correlation of every neuron with every face trace, with shuffle p-values.
 

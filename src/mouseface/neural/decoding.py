@@ -35,7 +35,7 @@ def neural_decoder(*, C: float = 0.1) -> BaseEstimator:
     return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NeuralDecoding:
     """Cross-validated decoding of the trial's emotion from neural responses.
 

@@ -168,7 +168,7 @@ def neurons_table(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NeuronAnalysis:
     """Everything the report shows about one imaging session's neurons.
 

@@ -15,7 +15,7 @@ __all__ = ["NeuralRecording", "KINDS"]
 KINDS = ("F", "dff")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NeuralRecording:
     """Calcium traces of one imaging session on the neural clock.
 

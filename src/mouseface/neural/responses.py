@@ -91,7 +91,7 @@ def trial_responses(
     return window_mean(*response) - window_mean(*baseline)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Psth:
     """Stimulus-locked mean response per emotion with bootstrap intervals over trials.
 

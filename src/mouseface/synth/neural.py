@@ -49,7 +49,7 @@ ROLES = ("tuned", "onset", "untuned", "not_cell")
 _NEUROPIL = 0.7  # true neuropil contamination coefficient (suite2p's default r)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SyntheticImaging:
     """Synthetic imaging session.
 
