@@ -51,9 +51,15 @@ def running_percentile(
     padded = np.pad(x, ((0, 0), (half, window - half - 1)), mode="reflect")
     out = np.empty((n, len(centres)))
     chunk = max(1, int(2e7 // (len(centres) * window)))  # ~160 MB of float64 at a time
+    # numpy's "linear" percentile from one partition (np.percentile is ~3x slower here)
+    pos = percentile / 100.0 * (window - 1)
+    k0, k1 = int(np.floor(pos)), int(np.ceil(pos))
     for i in range(0, n, chunk):
         view = sliding_window_view(padded[i : i + chunk], window, axis=1)[:, centres]
-        out[i : i + chunk] = np.percentile(view, percentile, axis=2)
+        part = np.partition(view, k0, axis=2)
+        lo = part[:, :, k0]
+        hi = part[:, :, k0 + 1 :].min(axis=2) if k1 > k0 else lo  # the (k0 + 1)-th smallest
+        out[i : i + chunk] = lo + (pos - k0) * (hi - lo)
     return np.stack([np.interp(np.arange(t), centres, row) for row in out])
 
 
