@@ -19,6 +19,7 @@ from mouseface.neural import (
     example_neurons,
     heatmap_order,
     neurons_table,
+    prepare_recording,
     read_neural,
     recording_dff,
     to_video_clock,
@@ -53,10 +54,19 @@ def imaging_results(tmp_path_factory):
         plan, truth = _session(seed)
         im = simulate_imaging(truth, plan.trials, n_neurons=60, seed=100 + seed)
         paths = write_imaging(out, plan.id, im)
-        rec = recording_dff(read_neural(paths["suite2p"]))
-        rec, fit = to_video_clock(rec, sync=paths["sync"])
         frames = face_frames(truth, seed=seed)
-        check_overlap(rec.times, frames["time"].to_numpy(), source=str(paths["suite2p"]))
+        if seed == 0:
+            rec = recording_dff(read_neural(paths["suite2p"]))
+            rec, fit = to_video_clock(rec, sync=paths["sync"])
+            check_overlap(rec.times, frames["time"].to_numpy(), source=str(paths["suite2p"]))
+        else:  # the one-call path the pipeline uses
+            prep = prepare_recording(
+                paths["suite2p"], sync=paths["sync"], video_times=frames["time"].to_numpy()
+            )
+            rec, fit = prep.recording, prep.clock
+            info = prep.provenance()
+            assert info["dff_computed"] and info["planes"] == [0, 1]
+            assert info["clock"]["method"] == "sync" and info["overlap_s"] > 200
         trials = plan.trials.copy()
         table = neurons_table(rec, frames, trials, session=plan.id)
         results.append((plan, truth, im, rec, fit, frames, trials, table, paths))

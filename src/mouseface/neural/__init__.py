@@ -1,5 +1,7 @@
 """Neural recordings and optogenetics on the face's clock (Dolensek et al. 2020, second half).
 
+- :func:`prepare_recording`: one call from a session's ``neural:`` entry to dF/F on the video
+  clock (read, dF/F, clock map, overlap check).
 - Readers (:mod:`~mouseface.neural.readers`): suite2p folders, NWB files, plain tables ->
   :class:`NeuralRecording`; :func:`recording_dff` makes dF/F from raw F.
 - Clocks (:mod:`~mouseface.neural.clocks`): imaging times on the video clock from timestamps,
@@ -33,6 +35,7 @@ from mouseface.neural.neurons import (
     heatmap_order,
     neurons_table,
 )
+from mouseface.neural.prepare import PreparedRecording, prepare_recording
 from mouseface.neural.readers import READERS, read_neural, read_nwb, read_suite2p, read_table
 from mouseface.neural.recording import NeuralRecording
 from mouseface.neural.responses import Psth, psth, selectivity, trial_responses
@@ -45,6 +48,7 @@ __all__ = [
     "NeuralDecoding",
     "NeuralRecording",
     "NeuronAnalysis",
+    "PreparedRecording",
     "Psth",
     "ShuffleCorrelation",
     "agreement",
@@ -60,6 +64,7 @@ __all__ = [
     "fit_clock",
     "heatmap_order",
     "neurons_table",
+    "prepare_recording",
     "psth",
     "read_neural",
     "read_nwb",
