@@ -39,7 +39,7 @@ class PreparedRecording:
     overlap: float
 
     def provenance(self) -> dict[str, Any]:
-        """Plain-type summary for ``provenance.json``."""
+        """Plain-type summary for ``provenance.json`` (``overlap_s`` None when unchecked)."""
         rec, clk = self.recording, self.clock
         return {
             "source": str(rec.source),
@@ -56,7 +56,7 @@ class PreparedRecording:
                 "residual_rms_s": clk.residual_rms,
                 "n_pulses": clk.n_pulses,
             },
-            "overlap_s": self.overlap,
+            "overlap_s": self.overlap if np.isfinite(self.overlap) else None,
         }
 
 
