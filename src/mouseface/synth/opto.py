@@ -1,0 +1,272 @@
+"""Synthetic optogenetic sessions: laser epochs that evoke a chosen emotion, dose-dependent.
+
+A session plan (:func:`plan_opto`) holds laser epochs at several powers for each target and sham
+epochs (light delivered away from the opsin: no expression). Each target evokes one emotion; the
+expression amplitude of an epoch is ``opto_gain(power) x the animal's gain for that emotion x a
+trial gain (lognormal, sd 0.1)``, with :func:`opto_gain` a Hill function of power (monotone
+increasing: more light, stronger face). Sham epochs have amplitude 0. The plan is a
+:class:`~mouseface.synth._schedule.SessionPlan`, so :func:`opto_truth` (and the video
+generator) draw its faces exactly like stimulus sessions (the emotion's time course with
+``drive`` = the epoch's duration). Targets, powers and the Hill parameters are **our choice**,
+not values from Dolensek et al. 2020.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mouseface.errors import InputError
+from mouseface.io.events import write_events
+from mouseface.io.outputs import atomic_path, write_parquet_atomic
+from mouseface.io.writer import write_video
+from mouseface.synth._schedule import LEAD_IN, SessionPlan
+from mouseface.synth._timeline import session_timeline
+from mouseface.synth.anatomy import Anatomy
+from mouseface.synth.profiles import AU_NAMES, EMOTIONS
+from mouseface.synth.render import FaceRenderer
+
+__all__ = [
+    "OPTO_TARGETS",
+    "OPTO_POWERS",
+    "opto_gain",
+    "plan_opto",
+    "opto_truth",
+    "add_opto_sessions",
+]
+
+#: Default targets (fictitious names) and the emotion each evokes.
+OPTO_TARGETS: Mapping[str, str] = {"site_a": "pleasure", "site_b": "pain"}
+#: Default laser powers, mW.
+OPTO_POWERS: tuple[float, ...] = (2.0, 5.0, 10.0)
+_HALF = 4.0  # mW for half the maximal expression
+_HILL = 2.0
+
+
+def opto_gain(power: np.ndarray | float) -> np.ndarray:
+    """Expression amplitude per unit gain at laser ``power`` (mW): ``P^n / (P^n + K^n)`` with
+    ``K = 4 mW``, ``n = 2`` (0 at 0 mW, monotone increasing, -> 1)."""
+    p = np.clip(np.asarray(power, dtype=np.float64), 0.0, None)
+    return p**_HILL / (p**_HILL + _HALF**_HILL)
+
+
+def plan_opto(
+    animal: str,
+    *,
+    session: str | None = None,
+    targets: Mapping[str, str] = OPTO_TARGETS,
+    powers: Sequence[float] = OPTO_POWERS,
+    epochs_per_power: int = 3,
+    n_sham: int = 4,
+    duration: float = 3.0,
+    frequency: float = 20.0,
+    emotion_gain: Mapping[str, float] | None = None,
+    rng: np.random.Generator,
+) -> tuple[SessionPlan, pd.DataFrame]:
+    """Plan one optogenetic session.
+
+    Parameters
+    ----------
+    animal : str
+        Animal id.
+    session : str or None, optional
+        Session id (default ``<animal>_opto``).
+    targets : mapping, optional
+        Target name -> evoked emotion (default :data:`OPTO_TARGETS`); emotions from
+        :data:`~mouseface.synth.profiles.EMOTIONS` except neutral and malaise (its minutes-long
+        decay would spill into the next baseline).
+    powers : sequence of float, optional
+        Laser powers, mW (default :data:`OPTO_POWERS`).
+    epochs_per_power : int, optional
+        Epochs of each target at each power (default 3).
+    n_sham : int, optional
+        Sham epochs (target ``sham``, power = the highest, no expression; default 4).
+    duration : float, optional
+        Epoch length, seconds (default 3).
+    frequency : float, optional
+        Pulse frequency, Hz (recorded in the laser table; default 20).
+    emotion_gain : mapping or None, optional
+        The animal's gain per emotion (default 1 for all).
+    rng : numpy.random.Generator
+        Random source (order, intervals, trial gains).
+
+    Returns
+    -------
+    plan : SessionPlan
+        ``trials`` with the event columns (``trial_type`` = ``laser_<target>`` or ``sham``,
+        ``intensity`` = power) and ``emotion``, ``amplitude`` (0 for sham), ``blend_*``.
+    laser : pandas.DataFrame
+        The laser table: ``onset``, ``duration``, ``frequency``, ``power``, ``target``,
+        ``sham`` (what a rig would log; onsets on the video clock).
+    """
+    bad = [e for e in targets.values() if e not in EMOTIONS or e in ("neutral", "malaise")]
+    if bad or not targets:
+        raise InputError(f"plan_opto: target emotions must be from {EMOTIONS[1:]} except malaise")
+    if epochs_per_power < 1 or n_sham < 0 or duration <= 0 or not powers:
+        raise InputError("plan_opto: epochs_per_power >= 1, n_sham >= 0, duration > 0 needed")
+    gain = emotion_gain or {}
+    items = [(t, float(p)) for t in targets for p in powers for _ in range(epochs_per_power)]
+    items += [("sham", float(max(powers)))] * n_sham
+    items = [items[i] for i in rng.permutation(len(items))]
+    first_emotion = next(iter(targets.values()))
+    rows, laser = [], []
+    t = LEAD_IN
+    for i, (target, power) in enumerate(items, start=1):
+        sham = target == "sham"
+        emotion = first_emotion if sham else targets[target]
+        amp = 0.0
+        if not sham:
+            amp = float(opto_gain(power)) * gain.get(emotion, 1.0) * float(rng.lognormal(0, 0.1))
+        rows.append(
+            {
+                "onset": round(t, 3),
+                "duration": float(duration),
+                "trial_type": "sham" if sham else f"laser_{target}",
+                "intensity": power,
+                "state": None,
+                "trial": i,
+                "emotion": emotion,
+                "amplitude": amp,
+                "blend_emotion": None,
+                "blend_share": 0.0,
+            }
+        )
+        laser.append(
+            {
+                "onset": round(t, 3),
+                "duration": float(duration),
+                "frequency": float(frequency),
+                "power": power,
+                "target": target,
+                "sham": sham,
+            }
+        )
+        t += duration + float(rng.uniform(9.0, 12.0))
+    length = t + 2.0
+    plan = SessionPlan(session or f"{animal}_opto", animal, None, pd.DataFrame(rows), length)
+    return plan, pd.DataFrame(laser)
+
+
+def opto_truth(
+    plan: SessionPlan, anatomy: Anatomy, *, fps: float, rng: np.random.Generator, k: float = 1.0
+) -> pd.DataFrame:
+    """Per-frame ground truth of an opto session (as ``truth/<session>.parquet``), without
+    rendering; ``k`` = frame size relative to 240 x 320 (scales the jitter)."""
+    return session_timeline(plan, anatomy, fps=fps, k=k, rng=rng).truth()
+
+
+def _anatomy(row: dict) -> Anatomy:
+    """Rebuild an :class:`Anatomy` from a row of ``truth/animals.parquet``."""
+    row = dict(row)
+    row["expressivity"] = tuple(float(row.pop(f"expressivity_{n}")) for n in AU_NAMES)
+    row["offset"] = (float(row.pop("offset_x")), float(row.pop("offset_y")))
+    names = {f.name for f in fields(Anatomy)}
+    return Anatomy(**{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
+                      if k in names})  # fmt: skip
+
+
+def _frames(renderer: FaceRenderer, tl) -> Iterator[np.ndarray]:
+    for i in range(len(tl.time)):
+        yield renderer.render(
+            tl.au[i],
+            blink=float(tl.blink[i]),
+            tongue=float(tl.tongue[i]),
+            paw=float(tl.paw[i]),
+            paw_phase=float(tl.paw_phase[i]),
+            dx=float(tl.dx[i]),
+            dy=float(tl.dy[i]),
+            rotation=float(tl.rotation[i]),
+            gain=float(tl.gain[i]),
+            noise=int(tl.noise[i]),
+        )
+
+
+def add_opto_sessions(
+    out: str | os.PathLike[str],
+    *,
+    size: tuple[int, int] = (240, 320),
+    seed: int = 0,
+    animals: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    **plan_options: object,
+) -> list[dict]:
+    """Render one optogenetic session per animal into a dataset written by
+    :func:`mouseface.synth.generate_dataset`.
+
+    For each animal (anatomy from ``truth/animals.parquet``, ROI and fps from
+    ``mouseface.yaml``) writes ``videos/<animal>_opto.mp4``, ``events/<animal>_opto.tsv`` (one
+    row per epoch: ``trial_type`` ``laser_<target>`` or ``sham``, ``intensity`` = power, mW),
+    ``opto/<animal>_opto.tsv`` (the laser table), ``truth/<animal>_opto.parquet`` (per frame)
+    and ``truth/opto_<animal>_opto.parquet`` (per epoch: target, emotion, power, amplitude).
+    ``mouseface.yaml`` is not changed: the returned entries are the sessions to add.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The dataset folder.
+    size : tuple of int, optional
+        Frame (height, width), the dataset's (default (240, 320)).
+    seed : int, optional
+        Seed; animal ``i`` uses ``[seed, i, 7]``.
+    animals : sequence of str or None, optional
+        Animals to add a session for (default all).
+    progress : callable or None, optional
+        Called with 1 per rendered frame.
+    **plan_options
+        Passed to :func:`plan_opto` (``targets``, ``powers``, ``epochs_per_power``, ...).
+
+    Returns
+    -------
+    list of dict
+        Session entries for ``mouseface.yaml``: ``id``, ``animal``, ``video``, ``events``,
+        ``roi`` (the animal's), ``opto`` (laser table path), paths relative to ``out``.
+    """
+    root = Path(out)
+    config = yaml.safe_load((root / "mouseface.yaml").read_text())
+    fps = float(config.get("fps", 20.0))
+    roi = {s["animal"]: s["roi"] for s in config["sessions"]}
+    table = pd.read_parquet(root / "truth" / "animals.parquet")
+    k = min(size[0] / 240.0, size[1] / 320.0)
+    entries = []
+    for i, row in enumerate(table.to_dict("records")):
+        if animals is not None and row["name"] not in animals:
+            continue
+        anatomy = _anatomy(row)
+        rng = np.random.default_rng([seed, i, 7])
+        plan, laser = plan_opto(anatomy.name, rng=rng, **plan_options)  # type: ignore[arg-type]
+        tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
+        sid = plan.id
+        write_video(
+            root / "videos" / f"{sid}.mp4",
+            _frames(FaceRenderer(anatomy, size=size), tl),
+            fps=fps,
+            crf=26,
+            preset="ultrafast",
+            progress=None if progress is None else (lambda _n: progress(1)),
+        )
+        events = plan.trials[["onset", "duration", "trial_type", "intensity", "trial"]]
+        write_events(events, root / "events" / f"{sid}.tsv")
+        laser_path = root / "opto" / f"{sid}.tsv"
+        laser_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(laser_path) as tmp:
+            laser.to_csv(tmp, sep="\t", index=False)
+        write_parquet_atomic(root / "truth" / f"{sid}.parquet", tl.truth())
+        epochs = laser.assign(emotion=plan.trials["emotion"], amplitude=plan.trials["amplitude"])
+        write_parquet_atomic(root / "truth" / f"opto_{sid}.parquet", epochs)
+        entries.append(
+            {
+                "id": sid,
+                "animal": anatomy.name,
+                "video": f"videos/{sid}.mp4",
+                "events": f"events/{sid}.tsv",
+                "roi": roi.get(anatomy.name),
+                "opto": f"opto/{sid}.tsv",
+            }
+        )
+    return entries
