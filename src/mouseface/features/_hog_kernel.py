@@ -22,13 +22,19 @@ for the central difference when the image has one.
 
 Speed: the orientation bin is decided from a cheap polynomial arctangent (max error 8.2e-5 rad),
 vectorised over a row. A pixel whose approximate angle lies within ``edge_tolerance(n)`` bins of a
-bin edge is re-binned with the exact formula above (``math.atan2``, the libm routine numpy's
-``arctan2`` calls; a unit test checks they agree), so near-ties go where scikit-image puts them.
-Exact ties that are common in real frames -- axis-aligned gradients (``gc == 0`` or ``gr == 0``)
-and diagonals (``|gc| == |gr|``) -- get bins precomputed with the exact formula
-(:func:`special_bins`). Cells are accumulated interleaved across a row (pixel ``j`` of every cell,
-then pixel ``j + 1``), which keeps scikit-image's per-cell, per-bin summation order while letting
-independent float32 additions overlap.
+bin edge is re-binned with the exact formula above, using libm's ``atan2`` (``math.atan2``).
+numpy's ``arctan2`` is not always libm: numpy 2.x on AVX-512 CPUs uses SVML, which can differ by
+an ulp, and on an exact tie (e.g. ``gr / gc = 1 + sqrt(2)``: 67.5 degrees) that moves the pixel
+to the neighbouring bin. So a pixel whose libm orientation lies within ``TIE_BAND_DEG`` (1e-10
+degrees, ~1000x the ulp-level gap) of an edge is also recorded (:func:`hog_batch`); the caller
+bins the recorded gradients with numpy's own expression (:func:`numpy_bins`) and recomputes the
+few frames where the two disagree, passing numpy's bins as overrides. Exact ties that are common
+in real frames -- axis-aligned gradients (``gc == 0`` or ``gr == 0``) and diagonals
+(``|gc| == |gr|``) -- get bins precomputed with numpy's formula (:func:`special_bins`).
+
+Cells are accumulated interleaved across a row (pixel ``j`` of every cell, then pixel ``j + 1``),
+which keeps scikit-image's per-cell, per-bin summation order while letting independent float32
+additions overlap.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ _A1 = -0.3211749688369513
 _A2 = 0.14626446421731293
 _A3 = -0.038986515070918076
 ATAN_MAX_ERR = 8.2e-5
+# Orientations (degrees) this close to a bin edge are decided by numpy's arctan2, not libm's:
+# numpy 2.x on AVX-512 computes arctan2 with SVML, up to a few ulps (~1e-13 deg) from libm.
+TIE_BAND_DEG = 1e-10
 _RAD2DEG = 180.0 / np.pi  # numpy's rad2deg multiplies by this same double
 _HALF_PI = 0.5 * np.pi
 
@@ -64,8 +73,8 @@ def atan_unit(t: float) -> float:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def exact_bin(gc: float, gr: float, edges: np.ndarray, n: int) -> int:
-    """Bin of one gradient exactly as scikit-image decides it; ``n`` means "no bin"."""
+def exact_orientation(gc: float, gr: float) -> float:
+    """``rad2deg(arctan2(gr, gc)) % 180`` in float64, with libm's ``atan2`` (``math.atan2``)."""
     o = math.atan2(gr, gc) * _RAD2DEG
     # numpy's float remainder (Python semantics): result has the sign of the divisor
     m = np.fmod(o, 180.0)
@@ -74,31 +83,72 @@ def exact_bin(gc: float, gr: float, edges: np.ndarray, n: int) -> int:
             m += 180.0
     else:
         m = 0.0
+    return m
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def orientation_bin(m: float, edges: np.ndarray, n: int) -> int:
+    """Bin ``i`` with ``edges[i] <= m < edges[i + 1]``; ``n`` means "no bin"."""
     for i in range(n):
         if m >= edges[i] and m < edges[i + 1]:
             return i
     return n
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def exact_bin(gc: float, gr: float, edges: np.ndarray, n: int) -> int:
+    """Bin of one gradient by the exact formula with libm's ``atan2``; ``n`` means "no bin".
+
+    Equal to scikit-image's bin except, possibly, when the orientation lies within
+    ``TIE_BAND_DEG`` of a bin edge (see :func:`near_edge` and :func:`numpy_bins`).
+    """
+    return orientation_bin(exact_orientation(gc, gr), edges, n)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def near_edge(m: float, edges: np.ndarray, n: int) -> bool:
+    """Whether orientation ``m`` (degrees, ``0 <= m <= 180``) is within ``TIE_BAND_DEG`` of an edge.
+
+    Edges 0 and 180 count: a gradient just below 180 degrees may round to 180 (no bin) or not.
+    """
+    k = int(m * n / 180.0 + 0.5)
+    k = min(max(k, 0), n)
+    return abs(m - edges[k]) <= TIE_BAND_DEG
+
+
+def numpy_bins(gc: np.ndarray, gr: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bins of gradients by scikit-image's own numpy expression (the CPU's ``np.arctan2``).
+
+    Parameters
+    ----------
+    gc, gr : ndarray, shape (k,), float64
+        Column and row gradients.
+    edges : ndarray, shape (n + 1,), float64
+        Bin edges ``(180.0 / n) * i`` in degrees.
+
+    Returns
+    -------
+    ndarray, shape (k,), int32
+        Bin of each gradient, ``n`` where scikit-image counts it in no bin.
+    """
+    n = edges.size - 1
+    o = np.rad2deg(np.arctan2(np.asarray(gr, np.float64), np.asarray(gc, np.float64))) % 180
+    b = np.searchsorted(edges, o, side="right") - 1
+    return np.where((b < 0) | (b >= n), n, b).astype(np.int32)
+
+
 def special_bins(edges: np.ndarray, n: int) -> np.ndarray:
-    """Exact bins of the directions atan2 returns exactly whatever the magnitude.
+    """Bins of the directions ``np.arctan2`` returns exactly whatever the magnitude.
 
     Returns float64 ``[b0, b45, b90, b135]``: gradients with ``gr == 0``; ``|gc| == |gr|`` with
     equal signs; ``gc == 0``; ``|gc| == |gr|`` with opposite signs. An entry is -1 (exact path)
-    if the two sign variants of a direction fall in different bins.
+    if the two sign variants of a direction fall in different bins. Decided with numpy's own
+    ``arctan2`` (:func:`numpy_bins`), as scikit-image decides them.
     """
-    pairs = (
-        ((1.0, 0.0), (-1.0, 0.0)),
-        ((1.0, 1.0), (-1.0, -1.0)),
-        ((0.0, 1.0), (0.0, -1.0)),
-        ((-1.0, 1.0), (1.0, -1.0)),
-    )
-    out = np.empty(4)
-    for k, (d1, d2) in enumerate(pairs):
-        b1 = exact_bin(d1[0], d1[1], edges, n)
-        b2 = exact_bin(d2[0], d2[1], edges, n)
-        out[k] = b1 if b1 == b2 else -1.0
-    return out
+    gc = np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0, -1.0, 1.0])
+    gr = np.array([0.0, 0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    b = numpy_bins(gc, gr, edges[: n + 1]).reshape(4, 2)
+    return np.where(b[:, 0] == b[:, 1], b[:, 0], -1).astype(np.float64)
 
 
 # Loaders: dst[:ncols] = sqrt(frame[y, :ncols]) (or a copy) in dst's float type.
@@ -181,10 +231,40 @@ def _row_bins(cur, prv, nxt, x0, x1, coef, tol, sp, mag, bins):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _tie_bin(f, pix, gc, gr, b, over_pix, over_bin, ties_f, ties_pix, ties_g, ties_b, ties_n):
+    """Bin of a pixel whose orientation ties with a bin edge (up to ``TIE_BAND_DEG``).
+
+    With overrides (``over_pix`` sorted flat pixel indices, non-empty) the pixel takes its
+    override bin if it has one, else the libm bin ``b``. Without, the tie is recorded in the
+    ``ties_*`` buffers (``ties_n[0]`` records so far) and ``b`` is returned; returns -1 with the
+    buffers full (the frame must be redone with larger buffers).
+    """
+    if over_pix.size > 0:
+        i = np.searchsorted(over_pix, pix)
+        if i < over_pix.size and over_pix[i] == pix:
+            return over_bin[i]
+        return b
+    k = ties_n[0]
+    if k >= ties_pix.size:
+        return -1
+    ties_f[k] = f
+    ties_pix[k] = pix
+    ties_g[k, 0] = gc
+    ties_g[k, 1] = gr
+    ties_b[k] = b
+    ties_n[0] = k + 1
+    return b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _frame_hist(
-    frame, do_sqrt, lut, n, cr, cc, edges, sp, coef, tol, tbuf, mag, bins, ibins, acc, hist
-):
-    """Cell histograms of one frame into ``hist`` (n_cells_row, n_cells_col, n), float64."""
+    frame, f, do_sqrt, lut, n, cr, cc, edges, sp, coef, tol, tbuf, mag, bins, ibins, acc, hist,
+    over_pix, over_bin, ties_f, ties_pix, ties_g, ties_b, ties_n,
+):  # fmt: skip
+    """Cell histograms of frame ``f`` into ``hist`` (n_cells_row, n_cells_col, n), float64.
+
+    Returns False when the tie buffers overflowed (``hist`` is then incomplete).
+    """
     h, w = frame.shape
     ncr = h // cr
     ncc = w // cc
@@ -228,7 +308,16 @@ def _frame_hist(
                     gc = 0.0
                     if 0 < x < w - 1:
                         gc = np.float64(cur[x + 1] - cur[x - 1])
-                    b = exact_bin(gc, np.float64(nxt[x] - prv[x]), edges, n)
+                    gr = np.float64(nxt[x] - prv[x])
+                    m = exact_orientation(gc, gr)
+                    b = orientation_bin(m, edges, n)
+                    if near_edge(m, edges, n):
+                        b = _tie_bin(
+                            f, y * w + x, gc, gr, b, over_pix, over_bin,
+                            ties_f, ties_pix, ties_g, ties_b, ties_n,
+                        )  # fmt: skip
+                        if b < 0:
+                            return False
                 i = k * nb + b
                 acc[i] = acc[i] + mag[x]
         if y % cr == cr - 1:
@@ -237,6 +326,7 @@ def _frame_hist(
                 for b in range(n):
                     hist[r, k, b] = np.float32(acc[k * nb + b]) / area
             acc[:] = 0.0
+    return True
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -301,30 +391,20 @@ def _frame_status(frame, do_sqrt):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def hog_batch(
-    frames,
-    start,
-    stop,
-    do_sqrt,
-    lut,
-    check,
-    n,
-    cr,
-    cc,
-    br,
-    bc,
-    norm,
-    edges,
-    sp,
-    coef,
-    tol,
-    tbuf,
-    out,
-    status,
-):
+    frames, start, stop, do_sqrt, lut, check, n, cr, cc, br, bc, norm, edges, sp, coef, tol,
+    tbuf, out, status, over_pix, over_bin, ties_f, ties_pix, ties_g, ties_b, ties_n,
+):  # fmt: skip
     """HOG of ``frames[start:stop]`` into ``out[start:stop]``; bad frames flagged in ``status``.
 
     ``tbuf`` is a (3, width) scratch array in the float type of the gradient computation
     (float32 for float32 frames, float64 otherwise). Runs without the GIL.
+
+    Pixels whose orientation ties with a bin edge are binned with libm's ``atan2`` and recorded
+    in ``ties_f`` (frame, int64), ``ties_pix`` (``y * width + x``, int64), ``ties_g`` ((k, 2)
+    float64 ``gc, gr``) and ``ties_b`` (libm bin, int32), ``ties_n[0]`` counting the records; a
+    frame whose ties do not fit is left out of them and flagged ``status = 3``. With non-empty
+    ``over_pix`` (sorted flat pixel indices; one frame only) and ``over_bin``, those pixels
+    take the given bins instead and nothing is recorded.
     """
     nf, h, w = frames.shape
     ncr = h // cr
@@ -344,7 +424,14 @@ def hog_batch(
                 status[f] = s
                 out[f, :] = 0.0
                 continue
-        _frame_hist(
-            frame, do_sqrt, lut, n, cr, cc, edges, sp, coef, tol, tbuf, mag, bins, ibins, acc, hist
-        )
+        n0 = ties_n[0]
+        ok = _frame_hist(
+            frame, f, do_sqrt, lut, n, cr, cc, edges, sp, coef, tol, tbuf, mag, bins, ibins,
+            acc, hist, over_pix, over_bin, ties_f, ties_pix, ties_g, ties_b, ties_n,
+        )  # fmt: skip
+        if not ok:
+            ties_n[0] = n0
+            status[f] = 3
+            out[f, :] = 0.0
+            continue
         _normalize_blocks(hist, br, bc, norm, tmp, out[f])

@@ -10,6 +10,7 @@ numba pass per frame -- 25-40x the frames/s of scikit-image on one core in
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
@@ -21,10 +22,15 @@ from mouseface.features._hog_kernel import (
     bin_coefficients,
     edge_tolerance,
     hog_batch,
+    numpy_bins,
     special_bins,
 )
 
 __all__ = ["hog", "hog_shape"]
+
+#: Tie records one kernel call keeps; a frame with more ties is redone with room for all.
+TIE_CAPACITY = 4096
+_NO_OVERRIDES = (np.empty(0, np.int64), np.empty(0, np.int32))
 
 
 def _pair(value: object, name: str) -> tuple[int, int]:
@@ -231,12 +237,26 @@ def hog(
         edges, special_bins(edges, n), bin_coefficients(n), edge_tolerance(n),
     )  # fmt: skip
 
-    def run(start: int, stop: int) -> None:
+    def run(
+        start: int,
+        stop: int,
+        capacity: int = TIE_CAPACITY,
+        overrides: tuple[np.ndarray, np.ndarray] = _NO_OVERRIDES,
+    ) -> tuple[np.ndarray, ...]:
         tbuf = np.empty((3, w), dtype=tdtype)
-        hog_batch(arr, start, stop, *kernel_args, tbuf, out, status)
+        ties = (
+            np.empty(capacity, np.int64),
+            np.empty(capacity, np.int64),
+            np.empty((capacity, 2)),
+            np.empty(capacity, np.int32),
+            np.zeros(1, np.int64),
+        )
+        hog_batch(arr, start, stop, *kernel_args, tbuf, out, status, *overrides, *ties)
+        k = int(ties[4][0])
+        return tuple(t[:k] for t in ties[:4])
 
     if workers == 1:
-        run(0, nf)
+        records = [run(0, nf)]
     else:
         bounds = np.linspace(0, nf, workers + 1).astype(int)
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -244,9 +264,8 @@ def hog(
                 pool.submit(run, int(a), int(b))
                 for a, b in zip(bounds[:-1], bounds[1:], strict=True)
             ]
-            for job in jobs:
-                job.result()
-    bad = np.flatnonzero(status)
+            records = [job.result() for job in jobs]
+    bad = np.flatnonzero((status == 1) | (status == 2))
     if bad.size:
         f = int(bad[0])
         if status[f] == 1:
@@ -258,4 +277,34 @@ def hog(
             f"frame {f} holds negative values but transform_sqrt=True needs pixels >= 0 "
             f"({bad.size} such frames); rescale the frames or pass transform_sqrt=False"
         )
+    for f in np.flatnonzero(status == 3):  # more ties than TIE_CAPACITY: redo with room
+        status[f] = 0
+        records.append(run(int(f), int(f) + 1, capacity=h * w))
+    _resolve_ties(records, edges, run)
     return out
+
+
+def _resolve_ties(
+    records: list[tuple[np.ndarray, ...]],
+    edges: np.ndarray,
+    run: Callable[..., object],
+) -> None:
+    """Redo the frames where numpy's ``arctan2`` bins a tie pixel unlike libm's ``atan2``.
+
+    The kernel bins pixels whose orientation lies on a bin edge (within ``TIE_BAND_DEG``) with
+    libm and records them. scikit-image uses ``np.arctan2``, which on some CPUs (numpy 2.x
+    with AVX-512: SVML) differs from libm by an ulp, enough to cross the edge. The recorded
+    gradients are binned again with numpy's own expression (one vectorised call), and each
+    frame with a disagreement is recomputed with the numpy bins for those pixels, so that the
+    float32 sums keep scikit-image's order.
+    """
+    frame, pix, grad, libm_bin = (np.concatenate(parts) for parts in zip(*records, strict=True))
+    if frame.size == 0:
+        return
+    want = numpy_bins(grad[:, 0], grad[:, 1], edges)
+    wrong = want != libm_bin
+    frame, pix, want = frame[wrong], pix[wrong], want[wrong]
+    for f in np.unique(frame):
+        sel = np.flatnonzero(frame == f)
+        order = np.argsort(pix[sel], kind="stable")
+        run(int(f), int(f) + 1, overrides=(pix[sel][order], want[sel][order]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,11 +14,17 @@ from mouseface.errors import InputError
 from mouseface.features import hog, hog_shape
 from mouseface.features._hog_kernel import (
     ATAN_MAX_ERR,
+    TIE_BAND_DEG,
     atan_unit,
     edge_tolerance,
     exact_bin,
+    exact_orientation,
+    near_edge,
+    numpy_bins,
     special_bins,
 )
+
+hog_module = importlib.import_module("mouseface.features.hog")  # the package exports the function
 
 NORMS = ["L1", "L1-sqrt", "L2", "L2-Hys"]
 TOL = 1e-5
@@ -104,6 +112,94 @@ def test_near_tie_angles(orientations, transform_sqrt):
         cells_per_block=(2, 2),
         transform_sqrt=transform_sqrt,
     )
+
+
+def test_tie_example_found_by_hypothesis():
+    # values {0, 28, 56} under sqrt: gradients (sqrt(28) - sqrt(56), -sqrt(28)) at exactly
+    # 67.5 degrees; with libm's atan2 the kernel put them in bin 2, skimage (SVML) in bin 3
+    frames = _image(np.random.default_rng(0), "steps", (2, 10, 10), np.uint8)
+    assert set(np.unique(frames)) == {0, 28, 56}
+    for dtype in (np.uint8, np.float64):
+        _assert_matches(
+            frames.astype(dtype),
+            orientations=8,
+            pixels_per_cell=(1, 1),
+            cells_per_block=(1, 1),
+            block_norm="L1",
+            transform_sqrt=True,
+        )
+
+
+def _tie_frames():
+    """Frames whose pixels (1, 3j + 1) have gradients at exactly 22.5, 67.5, 112.5, 157.5 deg.
+
+    With values ``{0, k, 2k}`` under the square root, one gradient component is
+    ``+-sqrt(k) * (sqrt(2) - 1)`` and the other ``+-sqrt(k)``: all sign and axis variants, for
+    several ``k``. Returns the frames (2, 3, 3 * m) uint8 (the second frame mirrored) and the
+    centre pixels' (gc, gr) after the square root.
+    """
+    cols, grads = [], []
+    for k in (1, 2, 4, 9, 25, 28, 50, 100, 121, 127):
+        small = ((2 * k, k), (k, 2 * k))  # (right, left) or (down, up) giving -+sqrt(k)(sqrt2-1)
+        big = ((k, 0), (0, k))
+        for col_pair, row_pair in [(a, b) for a in small for b in big] + [
+            (a, b) for a in big for b in small
+        ]:
+            block = np.zeros((3, 3), int)
+            block[1, 2], block[1, 0] = col_pair
+            block[2, 1], block[0, 1] = row_pair
+            cols.append(block)
+            s = np.sqrt(np.array([*col_pair, *row_pair], float))
+            grads.append((s[0] - s[1], s[2] - s[3]))
+    img = np.concatenate(cols, axis=1).astype(np.uint8)
+    return np.stack([img, img[::-1, ::-1]]), np.array(grads)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+@pytest.mark.parametrize("block_norm", ["L1", "L2-Hys"])
+def test_ties_at_all_eighth_turns(dtype, block_norm):
+    frames, grads = _tie_frames()
+    o = np.rad2deg(np.arctan2(grads[:, 1], grads[:, 0])) % 180
+    assert np.allclose(np.sort(np.unique(np.round(o, 9))), [22.5, 67.5, 112.5, 157.5])
+    _assert_matches(
+        frames.astype(dtype),
+        orientations=8,
+        pixels_per_cell=(1, 1),
+        cells_per_block=(1, 1),
+        block_norm=block_norm,
+        transform_sqrt=True,
+    )
+
+
+@pytest.mark.parametrize("direction", [np.inf, -np.inf])
+def test_ties_follow_numpy_arctan2_whatever_it_returns(monkeypatch, direction):
+    # Make np.arctan2 3 ulps off libm on every CPU (as SVML is on some): skimage and our
+    # tie resolution both see the changed function, so the results must still agree, and the
+    # tie pixels must really land in other bins than libm's (the override path runs).
+    frames, grads = _tie_frames()
+    edges = _edges(8)
+    libm = np.array([exact_bin(a, b, edges, 8) for a, b in grads])
+    arctan2 = np.arctan2
+
+    def nudged(y, x):
+        out = arctan2(y, x)
+        for _ in range(3):
+            out = np.nextafter(out, direction)
+        return out
+
+    monkeypatch.setattr(np, "arctan2", nudged)
+    assert np.any(numpy_bins(grads[:, 0], grads[:, 1], edges) != libm)
+    _assert_matches(
+        frames,
+        orientations=8,
+        pixels_per_cell=(1, 1),
+        cells_per_block=(1, 1),
+        block_norm="L1",
+        transform_sqrt=True,
+    )
+    # a frame with more ties than the record buffer holds is redone with room for all
+    monkeypatch.setattr(hog_module, "TIE_CAPACITY", 1)
+    _assert_matches(frames, orientations=8, pixels_per_cell=(2, 3), cells_per_block=(1, 2))
 
 
 @pytest.mark.parametrize("value", [0, 1, 77, 255])
@@ -222,20 +318,68 @@ def test_atan_polynomial_error_bound():
     assert edge_tolerance(8) > 8 / np.pi * ATAN_MAX_ERR
 
 
-def test_exact_bin_follows_numpy_formula():
-    # the kernel's exact path uses math.atan2; skimage uses numpy's arctan2: they must agree
+def _edges(n):
+    return np.array([180.0 / n * i for i in range(n + 1)])
+
+
+def _loop_bins(o, edges):
+    """scikit-image's bin test (``edges[i] <= o < edges[i + 1]``), ``n`` for no bin."""
+    n = edges.size - 1
+    return np.array(
+        [np.flatnonzero((v >= edges[:-1]) & (v < edges[1:]))[:1].tolist() or [n] for v in o]
+    ).ravel()
+
+
+def _gradients():
     rng = np.random.default_rng(5)
     s = np.sqrt(np.arange(8.0))
     gc = np.concatenate([rng.standard_normal(3000), s[rng.integers(0, 8, 3000)] - 1.0])
     gr = np.concatenate([rng.standard_normal(3000), s[rng.integers(0, 8, 3000)] - 1.0])
+    return gc, gr
+
+
+def test_numpy_bins_is_skimage_formula():
+    gc, gr = _gradients()
+    o = np.rad2deg(np.arctan2(gr, gc)) % 180
     for n in (3, 6, 8, 9, 12, 18):
-        edges = np.array([180.0 / n * i for i in range(n + 1)])
-        o = np.rad2deg(np.arctan2(gr, gc)) % 180
-        want = np.array(
-            [np.flatnonzero((v >= edges[:-1]) & (v < edges[1:]))[:1].tolist() or [n] for v in o]
-        ).ravel()
+        edges = _edges(n)
+        assert np.array_equal(numpy_bins(gc, gr, edges), _loop_bins(o, edges))
+
+
+def test_libm_and_numpy_atan2_differ_only_at_ties():
+    # The kernel's exact path uses libm's atan2 (math.atan2); skimage uses np.arctan2, which
+    # numpy 2.x computes with SVML on AVX-512 CPUs: results may differ by an ulp or so. The
+    # kernel hands every pixel within TIE_BAND_DEG of an edge to numpy_bins; away from the
+    # edges the two must give the same bin, and the difference must be far inside the band.
+    gc, gr = _gradients()
+    o_np = np.rad2deg(np.arctan2(gr, gc)) % 180
+    o_libm = np.array([exact_orientation(a, b) for a, b in zip(gc, gr, strict=True)])
+    gap = np.abs(o_np - o_libm)
+    gap = np.minimum(gap, 180.0 - gap)  # 179.99999999999997 vs 0.0 is a gap of one ulp
+    assert gap.max() < TIE_BAND_DEG / 100
+    for n in (3, 6, 8, 9, 12, 18):
+        edges = _edges(n)
+        want = _loop_bins(o_np, edges)
         got = np.array([exact_bin(a, b, edges, n) for a, b in zip(gc, gr, strict=True)])
-        assert np.array_equal(got, want)
+        tie = np.array([near_edge(m, edges, n) for m in o_libm])
+        assert np.array_equal(got[~tie], want[~tie])
+        assert np.array_equal(numpy_bins(gc[tie], gr[tie], edges), want[tie])
+
+
+def test_tie_of_the_brief_is_flagged():
+    # gr / gc = 1 + sqrt(2): exactly 67.5 degrees. On AVX-512 numpy returns 67.5, libm
+    # 67.49999999999999 (bins 3 and 2 of 8); other CPUs may agree. Either way the kernel must
+    # flag it and numpy_bins must give numpy's bin.
+    gc, gr = 10.0 - np.sqrt(200.0), -10.0
+    edges = _edges(8)
+    o_np = float(np.rad2deg(np.arctan2(gr, gc)) % 180)
+    o_libm = exact_orientation(gc, gr)
+    assert abs(o_np - 67.5) < 1e-13
+    assert abs(o_libm - 67.5) < 1e-13
+    assert near_edge(o_libm, edges, 8)
+    assert not near_edge(67.5 + 1e-6, edges, 8)
+    assert numpy_bins(np.array([gc]), np.array([gr]), edges)[0] == (3 if o_np >= 67.5 else 2)
+    assert exact_bin(gc, gr, edges, 8) == (3 if o_libm >= 67.5 else 2)
 
 
 def test_special_directions_do_not_depend_on_magnitude():
