@@ -3,8 +3,6 @@ mean (private; re-exported by :mod:`mouseface.expression.timecourse`)."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
@@ -89,10 +87,7 @@ def _weighted_means(M: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def _nan_ci(boot: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanpercentile(boot, [50 * (1 - ci), 50 * (1 + ci)], axis=0)
-    return lo, hi
+    return percentile_ci(boot, ci=ci, axis=0, min_finite=1)
 
 
 def mean_ci(
