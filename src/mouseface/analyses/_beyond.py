@@ -1,26 +1,22 @@
 """Shared helpers of the meaning, valence and calibration analyses (private).
 
 Loading trial windows and HOG rows of a session from an output folder, the session's neutral
-prototype, option checking and small HTML formatting.
+prototype and small HTML formatting.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mouseface.analyses.context import Context
-from mouseface.errors import InputError
 from mouseface.expression.prototypes import neutral_prototype
 from mouseface.expression.trials import good_or_all, window_mask
 
 __all__ = [
-    "check_options",
     "SessionWindows",
     "session_windows",
     "fmt_ci",
@@ -28,17 +24,6 @@ __all__ = [
     "html_table",
     "state_label",
 ]
-
-
-def check_options(name: str, options: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict:
-    """Options of an analysis merged over its defaults; unknown names are an InputError."""
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise InputError(
-            f"analyses.{name}: unknown option(s) {', '.join(unknown)}; valid options are "
-            f"{', '.join(defaults)}"
-        )
-    return {**defaults, **options}
 
 
 def state_label(value: object) -> str:

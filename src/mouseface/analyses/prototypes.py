@@ -28,10 +28,11 @@ import html
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from threadpoolctl import threadpool_limits
 
 from mouseface.analyses._effects import fmt, fmt_ci, fmt_p, html_table, section_html
-from mouseface.analyses._options import check_options
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
 from mouseface.expression.embedding import (
@@ -56,34 +57,26 @@ from mouseface.report.prototype_figures import cross_animal_figure
 NAME = "prototypes"
 ORDER = 10
 
-DEFAULTS = {
-    "prototype_frames": None,
-    "exclude_flagged": True,
-    "valid_only": True,
-    "n_permutations": 1000,
-    "n_boot": 1000,
-    "ci": 0.95,
-    "embed_frames": 40,
-    "perplexity": 30.0,
-    "change_threshold": 5.0,
-    "seed": 0,
-}
+
+class Options(AnalysisOptions):
+    """Options of the prototypes analysis (config ``analyses: {prototypes: {...}}``)."""
+
+    prototype_frames: int | None = Field(None, ge=1)
+    exclude_flagged: bool = True
+    valid_only: bool = True
+    n_permutations: int = Field(1000, ge=1)
+    n_boot: int = n_boot_field(1000)
+    ci: float = ci_field()
+    embed_frames: int = Field(40, ge=0)
+    perplexity: float = 30.0
+    change_threshold: float = 5.0
+    seed: int = 0
 
 
 def _options(ctx: Context) -> dict:
-    opt = check_options(NAME, ctx.options, DEFAULTS)
+    opt = check_options(NAME, ctx.options, Options)
     if opt["prototype_frames"] is None:
         opt["prototype_frames"] = int(ctx.config.prototype_frames)
-    for key, lo in (
-        ("prototype_frames", 1),
-        ("n_permutations", 1),
-        ("n_boot", 1),
-        ("embed_frames", 0),
-    ):
-        if int(opt[key]) < lo:
-            raise InputError(f"analyses.{NAME}.{key} must be >= {lo}, got {opt[key]}")
-    if not 0 < float(opt["ci"]) < 1:
-        raise InputError(f"analyses.{NAME}.ci must be in (0, 1), got {opt['ci']}")
     return opt
 
 
