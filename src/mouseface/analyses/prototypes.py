@@ -31,7 +31,6 @@ import pandas as pd
 from pydantic import Field
 from threadpoolctl import threadpool_limits
 
-from mouseface.analyses._effects import fmt, fmt_ci, fmt_p, html_table, section_html
 from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
@@ -51,7 +50,8 @@ from mouseface.expression.frameset import (
     inputs_from_context,
 )
 from mouseface.expression.prototype_sets import build_prototypes, prototype_table
-from mouseface.report.figures import emotion_colours, new_figure, png_data_uri
+from mouseface.report.figures import emotion_colours, new_figure
+from mouseface.report.fragments import figure_html, fmt, fmt_ci, fmt_p, html_table, section_html
 from mouseface.report.prototype_figures import cross_animal_figure
 
 NAME = "prototypes"
@@ -232,13 +232,6 @@ def _summary(clus: pd.DataFrame, sep: dict, quality: pd.DataFrame) -> dict[str, 
     return {k: float(v) for k, v in out.items()}
 
 
-def _img(fig, alt: str, caption: str) -> str:
-    return (
-        f"<figure><img src='{png_data_uri(fig)}' alt='{html.escape(alt, quote=True)}'>"
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )
-
-
 def run(ctx: Context) -> Result:
     """Prototypes, cross-animal similarity and clustering, frame embedding."""
     opt = _options(ctx)
@@ -319,19 +312,19 @@ def _section(tables, figs, emb, sep, opt, notes) -> str:  # noqa: ANN001
         )
     for rep, fig in figs.items():
         parts.append(
-            _img(
+            figure_html(
                 fig,
-                f"cross-animal similarity ({rep})",
-                f"Per-animal prototypes ({rep}), rows animal:emotion, Pearson r, "
+                alt=f"cross-animal similarity ({rep})",
+                caption=f"Per-animal prototypes ({rep}), rows animal:emotion, Pearson r, "
                 "ordered by average-linkage clustering on 1 - r.",
             )
         )
     if not emb.empty:
         parts.append(
-            _img(
+            figure_html(
                 _embedding_figure(emb),
-                "t-SNE of frames",
-                "Baseline frames and stimulus-window frames whose face changed, PCA "
+                alt="t-SNE of frames",
+                caption="Baseline frames and stimulus-window frames whose face changed, PCA "
                 "(30) then t-SNE. Silhouette in PCA space by emotion "
                 f"{fmt(sep.get('silhouette_emotion', np.nan))}, by animal "
                 f"{fmt(sep.get('silhouette_animal', np.nan))}.",
