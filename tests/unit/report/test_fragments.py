@@ -20,7 +20,7 @@ def test_numbers_intervals_and_p_values():
 
 def test_tables_figures_and_sections_are_escaped():
     t = html_table(pd.DataFrame({"name": ["<a>"], "x": [0.123456]}))
-    assert "&lt;a&gt;" in t and "0.123" in t and "class=\"dataframe tbl\"" in t
+    assert "&lt;a&gt;" in t and "0.123" in t and 'class="dataframe tbl"' in t
     fig = new_figure(1, 1)
     with_cap = figure_html(fig, alt="a 'b'", caption="c < d")
     assert with_cap.startswith("<figure><img src='data:image/png;base64,")
