@@ -1,44 +1,25 @@
 """Shared helpers of the meaning, valence and calibration analyses (private).
 
 Loading trial windows and HOG rows of a session from an output folder, the session's neutral
-prototype, option checking and small HTML formatting.
+prototype.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mouseface.analyses.context import Context
-from mouseface.errors import InputError
 from mouseface.expression.prototypes import neutral_prototype
 from mouseface.expression.trials import good_or_all, window_mask
 
 __all__ = [
-    "check_options",
     "SessionWindows",
     "session_windows",
-    "fmt_ci",
-    "fmt_p",
-    "html_table",
     "state_label",
 ]
-
-
-def check_options(name: str, options: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict:
-    """Options of an analysis merged over its defaults; unknown names are an InputError."""
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise InputError(
-            f"analyses.{name}: unknown option(s) {', '.join(unknown)}; valid options are "
-            f"{', '.join(defaults)}"
-        )
-    return {**defaults, **options}
 
 
 def state_label(value: object) -> str:
@@ -91,31 +72,3 @@ def session_windows(ctx: Context, session: str, *, neutral: bool = True) -> Sess
         rows = np.unique(np.concatenate(base)) if base else np.zeros(0, int)
         sw.neutral = neutral_prototype(ctx.hog(session, rows))
     return sw
-
-
-def fmt_ci(value: float, lo: float, hi: float, *, digits: int = 3) -> str:
-    """``value [lo, hi]`` with ``digits`` decimals."""
-    return f"{value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
-
-
-def fmt_p(p: float) -> str:
-    """p-value as HTML text (``p &lt; 0.001`` below that)."""
-    if not np.isfinite(p):
-        return "p = n/a"
-    return "p &lt; 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def html_table(df: pd.DataFrame, *, digits: int = 3) -> str:
-    """A small DataFrame as an escaped HTML table (floats rounded)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = []
-    for _, row in df.iterrows():
-        cells = []
-        for v in row:
-            if isinstance(v, float | np.floating):
-                text = "n/a" if not np.isfinite(v) else f"{v:.{digits}f}"
-            else:
-                text = str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"

@@ -7,8 +7,8 @@ import html
 import numpy as np
 import pandas as pd
 
-from mouseface.analyses._beyond import fmt_ci, html_table
-from mouseface.report.figures import emotion_colours, new_figure, png_data_uri
+from mouseface.report.figures import emotion_colours, new_figure
+from mouseface.report.fragments import figure_html, fmt_ci, html_table
 
 __all__ = ["calibration_section"]
 
@@ -88,7 +88,7 @@ def calibration_section(
         f"{html.escape(str(a))}: median {g.median():.4f}, range {g.min():.4f}-{g.max():.4f}"
         for a, g in per
     )
-    img = png_data_uri(_figure(strength, drift, emotions))
+    img = figure_html(_figure(strength, drift, emotions), alt="calibration")
     return (
         "<section id='calibration'><h2>Calibration and uncertainty of strength</h2>"
         f"<p>Every strength value has an uncertainty: the animal's prototype (mean of its "
@@ -101,6 +101,6 @@ def calibration_section(
         "removes day-to-day drift. Drift: distance of each session's neutral prototype from the "
         f"animal's mean neutral ({ci}% bootstrap CI over baseline frames). Per animal over "
         f"its sessions: {spread}.</p>"
-        f"{_fold(items)}<img alt='calibration' src='{img}'>"
+        f"{_fold(items)}{img}"
         f"{html_table(pd.DataFrame(rng_rows), digits=4)}</section>"
     )

@@ -7,8 +7,8 @@ import html
 import numpy as np
 import pandas as pd
 
-from mouseface.analyses._effects import figure_html, fmt, fmt_ci, fmt_p, html_table, section_html
 from mouseface.report.figures import emotion_colours, new_figure
+from mouseface.report.fragments import figure_html, fmt, fmt_ci, fmt_p, html_table, section_html
 
 __all__ = ["intensity_section"]
 

@@ -7,8 +7,8 @@ import html
 import numpy as np
 import pandas as pd
 
-from mouseface.analyses._beyond import fmt_ci, fmt_p, html_table
-from mouseface.report.figures import emotion_colours, new_figure, png_data_uri
+from mouseface.report.figures import emotion_colours, new_figure
+from mouseface.report.fragments import figure_html, fmt_ci, fmt_p, html_table
 
 __all__ = ["meaning_section"]
 
@@ -69,7 +69,7 @@ def meaning_section(
             f"{fmt_p(e['p_signflip'])} ({int(e['n_animals'])} animals, {int(e['n_before'])} → "
             f"{int(e['n_after'])} trials)</li>"
         )
-    img = png_data_uri(_figure(table, classes, own, toward))
+    img = figure_html(_figure(table, classes, own, toward), alt="change of meaning")
     show = effects[["comparison", "metric", "before", "after", "value", "ci_low", "ci_high"]]
     return (
         f"<section id='meaning'><h2>Change of meaning: {stim}</h2>"
@@ -83,6 +83,6 @@ def meaning_section(
         f"{html.escape(own)} minus r with {html.escape(toward)} (it also scales with "
         "amplitude). The control compares two states without pairing.</p>"
         f"<ul>{''.join(lines)}</ul>"
-        f"<img alt='change of meaning' src='{img}'>"
+        f"{img}"
         f"{html_table(show)}</section>"
     )

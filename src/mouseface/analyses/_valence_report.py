@@ -7,8 +7,8 @@ import html
 import numpy as np
 import pandas as pd
 
-from mouseface.analyses._beyond import fmt_ci, fmt_p, html_table
-from mouseface.report.figures import emotion_colours, new_figure, png_data_uri
+from mouseface.report.figures import emotion_colours, new_figure
+from mouseface.report.fragments import figure_html, fmt_ci, fmt_p, html_table
 
 __all__ = ["valence_section"]
 
@@ -80,7 +80,7 @@ def valence_section(
             f"{fmt_ci(c['value'], c['ci_low'], c['ci_high'])}, within-animal permutation "
             f"{fmt_p(c['p_permutation'])} ({int(c['n_animals'])} animals)</li>"
         )
-    img = png_data_uri(_figure(quadrants, trajectories))
+    img = figure_html(_figure(quadrants, trajectories), alt="valence and arousal")
     cols = ["emotion", "valence", "valence_ci_low", "valence_ci_high", "arousal",
             "arousal_ci_low", "arousal_ci_high", "n_trials"]  # fmt: skip
     return (
@@ -94,6 +94,6 @@ def valence_section(
         "of the mean distance of the animal's emotion prototypes from its neutral one. Means "
         f"over response windows with {ci}% hierarchical bootstrap CIs (animals, then "
         "trials); 'neutral' = the baseline windows.</p>"
-        f"<ul>{''.join(items)}</ul><img alt='valence and arousal' src='{img}'>"
+        f"<ul>{''.join(items)}</ul>{img}"
         f"{html_table(quadrants[cols])}</section>"
     )

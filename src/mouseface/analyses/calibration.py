@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mouseface.analyses._beyond import SessionWindows, check_options, session_windows
+from mouseface.analyses._beyond import SessionWindows, session_windows
 from mouseface.analyses._calibration_report import calibration_section
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
 from mouseface.expression.calibration import (
@@ -36,7 +37,15 @@ from mouseface.expression.prototypes import pearson_rows
 NAME = "calibration"
 ORDER = 80
 
-DEFAULTS = {"n_bootstrap": 200, "ci": 0.95, "seed": 0}
+
+class Options(AnalysisOptions):
+    """Options of the calibration analysis (config ``analyses: {calibration: {...}}``)."""
+
+    n_bootstrap: int = n_boot_field(200)
+    ci: float = ci_field()
+    seed: int = 0
+
+
 _BLOCK = 4096
 
 
@@ -67,7 +76,7 @@ def _baseline_mask(sw: SessionWindows) -> np.ndarray:
 
 def run(ctx: Context) -> Result:
     """Bootstrap uncertainty of every strength value, baseline-calibrated z and drift."""
-    opt = check_options(NAME, ctx.options, DEFAULTS)
+    opt = check_options(NAME, ctx.options, Options)
     n_boot, ci = int(opt["n_bootstrap"]), float(opt["ci"])
     rng = np.random.default_rng(int(opt["seed"]))
     emotions = [e for e in ctx.emotions if e != "neutral"]

@@ -25,12 +25,14 @@ penalty, 0.1), ``n_boot`` (2000), ``ci`` (0.95), ``seed`` (0), ``valid_only`` (t
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
 from mouseface.analyses._effects import json_safe, use_trials
 from mouseface.analyses._intensity_report import intensity_section
-from mouseface.analyses._options import check_options
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses.context import Context, Result
 from mouseface.decoding.intensity import (
     leave_one_group_out_scores,
@@ -44,28 +46,31 @@ from mouseface.expression.readout import (
     session_amplitude,
     trial_amplitudes,
 )
-from mouseface.stats import auc_ci, mixed_slope, percentile_ci, spearman_ci
+from mouseface.stats import auc_ci, mean_ci, mixed_slope, spearman_ci
 
 NAME = "intensity"
 ORDER = 30
 
 READOUTS = ("response", "strength", "amplitude")
-DEFAULTS = {
-    "trial_types": None,
-    "readouts": list(READOUTS),
-    "strong_min": None,
-    "none_max": 0.0,
-    "direction": "pooled",
-    "decoder_C": 0.1,
-    "n_boot": 2000,
-    "ci": 0.95,
-    "seed": 0,
-    "valid_only": True,
-}
+
+
+class Options(AnalysisOptions):
+    """Options of the intensity analysis (config ``analyses: {intensity: {...}}``)."""
+
+    trial_types: list | None = None
+    readouts: list[str] = list(READOUTS)
+    strong_min: float | None = None
+    none_max: float = 0.0
+    direction: Literal[DIRECTIONS] = "pooled"  # type: ignore[valid-type]
+    decoder_C: float = 0.1  # noqa: N815 (the option's name in configs)
+    n_boot: int = n_boot_field(2000)
+    ci: float = ci_field()
+    seed: int = 0
+    valid_only: bool = True
 
 
 def _options(ctx: Context) -> dict:
-    opt = check_options(NAME, ctx.options, DEFAULTS, choices={"direction": DIRECTIONS})
+    opt = check_options(NAME, ctx.options, Options)
     bad = [r for r in opt["readouts"] if r not in READOUTS]
     if bad or not opt["readouts"]:
         raise InputError(f"analyses.intensity.readouts: choose from {list(READOUTS)}, got {bad}")
@@ -125,9 +130,7 @@ def _dose_response(g: pd.DataFrame, tt: str, emotion: str, opt: dict, notes: lis
             for level, gl in ga.groupby("intensity"):
                 v = gl[col].to_numpy(float)
                 v = v[np.isfinite(v)]
-                rng = np.random.default_rng(opt["seed"])
-                reps = v[rng.integers(0, len(v), (opt["n_boot"], len(v)))].mean(1) if len(v) else v
-                lo, hi = percentile_ci(reps, ci=opt["ci"]) if len(v) > 1 else (np.nan, np.nan)
+                lo, hi = mean_ci(v, n_boot=opt["n_boot"], ci=opt["ci"], seed=opt["seed"])
                 levels.append({**key, "animal": str(animal), "intensity": float(level),
                                "n": len(v), "mean": float(np.mean(v)) if len(v) else np.nan,
                                "ci_low": lo, "ci_high": hi})  # fmt: skip

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from mouseface.analyses._beyond import SessionWindows, check_options, session_windows
+from mouseface.analyses._beyond import SessionWindows, session_windows
 from mouseface.analyses._meaning_report import meaning_section
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
 from mouseface.expression.meaning import condition_effect, direction, nearest_class, trial_scores
@@ -29,17 +31,21 @@ from mouseface.expression.prototypes import pearson_rows
 NAME = "meaning"
 ORDER = 60
 
-DEFAULTS = {
-    "stimulus": "sucrose",
-    "before": None,
-    "after": None,
-    "toward": "disgust",
-    "control": None,
-    "n_permutations": 5000,
-    "n_bootstrap": 2000,
-    "ci": 0.95,
-    "seed": 0,
-}
+
+class Options(AnalysisOptions):
+    """Options of the meaning analysis (config ``analyses: {meaning: {...}}``)."""
+
+    stimulus: str = "sucrose"
+    before: str | list | None = None
+    after: str | list | None = None
+    toward: str = "disgust"
+    control: str | list | None = None
+    n_permutations: int = Field(5000, ge=1)
+    n_bootstrap: int = n_boot_field(2000)
+    ci: float = ci_field()
+    seed: int = 0
+
+
 _AFTER_NAMES = ("paired", "post", "post_pairing", "after", "conditioned")
 
 
@@ -188,7 +194,7 @@ def _effects(table: pd.DataFrame, own: str, toward: str, pairs, opt) -> pd.DataF
 
 def run(ctx: Context) -> Result:
     """Compare the face a stimulus evokes before and after a change of its meaning."""
-    opt = check_options(NAME, ctx.options, DEFAULTS)
+    opt = check_options(NAME, ctx.options, Options)
     trials = ctx.trials
     stimulus, toward = opt["stimulus"], opt["toward"]
     if stimulus not in set(trials["trial_type"]):

@@ -28,10 +28,10 @@ import html
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from threadpoolctl import threadpool_limits
 
-from mouseface.analyses._effects import fmt, fmt_ci, fmt_p, html_table, section_html
-from mouseface.analyses._options import check_options
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
 from mouseface.expression.embedding import (
@@ -50,40 +50,33 @@ from mouseface.expression.frameset import (
     inputs_from_context,
 )
 from mouseface.expression.prototype_sets import build_prototypes, prototype_table
-from mouseface.report.figures import emotion_colours, new_figure, png_data_uri
+from mouseface.report.figures import emotion_colours, new_figure
+from mouseface.report.fragments import figure_html, fmt, fmt_ci, fmt_p, html_table, section_html
 from mouseface.report.prototype_figures import cross_animal_figure
 
 NAME = "prototypes"
 ORDER = 10
 
-DEFAULTS = {
-    "prototype_frames": None,
-    "exclude_flagged": True,
-    "valid_only": True,
-    "n_permutations": 1000,
-    "n_boot": 1000,
-    "ci": 0.95,
-    "embed_frames": 40,
-    "perplexity": 30.0,
-    "change_threshold": 5.0,
-    "seed": 0,
-}
+
+class Options(AnalysisOptions):
+    """Options of the prototypes analysis (config ``analyses: {prototypes: {...}}``)."""
+
+    prototype_frames: int | None = Field(None, ge=1)
+    exclude_flagged: bool = True
+    valid_only: bool = True
+    n_permutations: int = Field(1000, ge=1)
+    n_boot: int = n_boot_field(1000)
+    ci: float = ci_field()
+    embed_frames: int = Field(40, ge=0)
+    perplexity: float = 30.0
+    change_threshold: float = 5.0
+    seed: int = 0
 
 
 def _options(ctx: Context) -> dict:
-    opt = check_options(NAME, ctx.options, DEFAULTS)
+    opt = check_options(NAME, ctx.options, Options)
     if opt["prototype_frames"] is None:
         opt["prototype_frames"] = int(ctx.config.prototype_frames)
-    for key, lo in (
-        ("prototype_frames", 1),
-        ("n_permutations", 1),
-        ("n_boot", 1),
-        ("embed_frames", 0),
-    ):
-        if int(opt[key]) < lo:
-            raise InputError(f"analyses.{NAME}.{key} must be >= {lo}, got {opt[key]}")
-    if not 0 < float(opt["ci"]) < 1:
-        raise InputError(f"analyses.{NAME}.ci must be in (0, 1), got {opt['ci']}")
     return opt
 
 
@@ -239,13 +232,6 @@ def _summary(clus: pd.DataFrame, sep: dict, quality: pd.DataFrame) -> dict[str, 
     return {k: float(v) for k, v in out.items()}
 
 
-def _img(fig, alt: str, caption: str) -> str:
-    return (
-        f"<figure><img src='{png_data_uri(fig)}' alt='{html.escape(alt, quote=True)}'>"
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )
-
-
 def run(ctx: Context) -> Result:
     """Prototypes, cross-animal similarity and clustering, frame embedding."""
     opt = _options(ctx)
@@ -326,19 +312,19 @@ def _section(tables, figs, emb, sep, opt, notes) -> str:  # noqa: ANN001
         )
     for rep, fig in figs.items():
         parts.append(
-            _img(
+            figure_html(
                 fig,
-                f"cross-animal similarity ({rep})",
-                f"Per-animal prototypes ({rep}), rows animal:emotion, Pearson r, "
+                alt=f"cross-animal similarity ({rep})",
+                caption=f"Per-animal prototypes ({rep}), rows animal:emotion, Pearson r, "
                 "ordered by average-linkage clustering on 1 - r.",
             )
         )
     if not emb.empty:
         parts.append(
-            _img(
+            figure_html(
                 _embedding_figure(emb),
-                "t-SNE of frames",
-                "Baseline frames and stimulus-window frames whose face changed, PCA "
+                alt="t-SNE of frames",
+                caption="Baseline frames and stimulus-window frames whose face changed, PCA "
                 "(30) then t-SNE. Silhouette in PCA space by emotion "
                 f"{fmt(sep.get('silhouette_emotion', np.nan))}, by animal "
                 f"{fmt(sep.get('silhouette_animal', np.nan))}.",

@@ -22,12 +22,13 @@ is the numerator of every ratio; default the order in which states first appear)
 from __future__ import annotations
 
 from itertools import combinations
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from mouseface.analyses._effects import json_safe, use_trials
-from mouseface.analyses._options import check_options
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses._state_report import state_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
@@ -38,17 +39,20 @@ NAME = "state"
 ORDER = 40
 
 READOUTS = ("amplitude", "response", "strength")
-DEFAULTS = {
-    "states": None,
-    "emotions": None,
-    "readout": "amplitude",
-    "direction": "pooled",
-    "match_intensity": True,
-    "n_boot": 2000,
-    "ci": 0.95,
-    "seed": 0,
-    "valid_only": True,
-}
+
+
+class Options(AnalysisOptions):
+    """Options of the state analysis (config ``analyses: {state: {...}}``)."""
+
+    states: list | None = None
+    emotions: list | None = None
+    readout: Literal[READOUTS] = "amplitude"  # type: ignore[valid-type]
+    direction: Literal[DIRECTIONS] = "pooled"  # type: ignore[valid-type]
+    match_intensity: bool = True
+    n_boot: int = n_boot_field(2000)
+    ci: float = ci_field()
+    seed: int = 0
+    valid_only: bool = True
 
 
 def state_order(trials: pd.DataFrame, wanted: list | None) -> list[str]:
@@ -139,9 +143,7 @@ def compare(g: pd.DataFrame, emotion: str, sa: str, sb: str, opt: dict):
 
 def run(ctx: Context) -> Result:
     """Paired state comparisons (see module docstring)."""
-    opt = check_options(
-        NAME, ctx.options, DEFAULTS, choices={"readout": READOUTS, "direction": DIRECTIONS}
-    )
+    opt = check_options(NAME, ctx.options, Options)
     trials = use_trials(ctx.trials, valid_only=opt["valid_only"])
     states = state_order(trials, opt["states"])
     t = trials[trials["state"].astype("string").isin(states)].copy()

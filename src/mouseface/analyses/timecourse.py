@@ -44,11 +44,13 @@ Options (``analyses: {timecourse: {...}}``): ``readout`` (amplitude | strength |
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
 from mouseface.analyses._effects import json_safe, use_trials
-from mouseface.analyses._options import check_options
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses._timecourse_report import timecourse_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
@@ -72,18 +74,21 @@ ORDER = 50
 
 READOUTS = ("amplitude", "strength", "change")
 TC_DIRECTIONS = ("peak", *DIRECTIONS)
-DEFAULTS = {
-    "readout": "amplitude",
-    "emotions": None,
-    "direction": "peak",
-    "peak_window": 1.0,
-    "post": 300.0,
-    "max_latency": 2.0,
-    "n_boot": 200,
-    "ci": 0.95,
-    "seed": 0,
-    "valid_only": True,
-}
+
+
+class Options(AnalysisOptions):
+    """Options of the time-course analysis (config ``analyses: {timecourse: {...}}``)."""
+
+    readout: Literal[READOUTS] = "amplitude"  # type: ignore[valid-type]
+    emotions: list | None = None
+    direction: Literal[TC_DIRECTIONS] = "peak"  # type: ignore[valid-type]
+    peak_window: float = 1.0
+    post: float = 300.0
+    max_latency: float = 2.0
+    n_boot: int = n_boot_field(200)
+    ci: float = ci_field()
+    seed: int = 0
+    valid_only: bool = True
 
 
 def _fps(times: np.ndarray) -> float:
@@ -261,9 +266,7 @@ def _unresolved_note(e: str, fit, rows: list[dict]) -> str:
 
 def run(ctx: Context) -> Result:
     """Stimulus-locked traces and rise-then-decay fits per emotion (see module docstring)."""
-    opt = check_options(
-        NAME, ctx.options, DEFAULTS, choices={"readout": READOUTS, "direction": TC_DIRECTIONS}
-    )
+    opt = check_options(NAME, ctx.options, Options)
     for key in ("post", "peak_window"):
         if not (isinstance(opt[key], int | float) and opt[key] > 0):
             raise InputError(f"analyses.timecourse.{key}: must be a number of seconds > 0")

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from mouseface.analyses._beyond import check_options, session_windows
+from mouseface.analyses._beyond import session_windows
+from mouseface.analyses._options import AnalysisOptions, check_options, ci_field, n_boot_field
 from mouseface.analyses._valence_report import valence_section
 from mouseface.analyses.context import Context, Result
 from mouseface.errors import InputError
@@ -36,16 +38,20 @@ from mouseface.expression.prototypes import pearson_rows
 NAME = "valence"
 ORDER = 70
 
-DEFAULTS = {
-    "positive": None,
-    "negative": None,
-    "span": [-2.0, 8.0],
-    "contrasts": None,
-    "n_bootstrap": 2000,
-    "n_permutations": 5000,
-    "ci": 0.95,
-    "seed": 0,
-}
+
+class Options(AnalysisOptions):
+    """Options of the valence analysis (config ``analyses: {valence: {...}}``)."""
+
+    positive: list[str] | None = None
+    negative: list[str] | None = None
+    span: list[float] = Field([-2.0, 8.0], min_length=2, max_length=2)
+    contrasts: list[list[str]] | None = None
+    n_bootstrap: int = n_boot_field(2000)
+    n_permutations: int = Field(5000, ge=1)
+    ci: float = ci_field()
+    seed: int = 0
+
+
 _POSITIVE = ("pleasure", "reward", "joy", "positive")
 
 
@@ -86,7 +92,7 @@ def _scales(ctx: Context, emotions: list[str]) -> dict[str, float]:
 
 def run(ctx: Context) -> Result:
     """Per-frame valence/arousal, emotion quadrants and trajectories."""
-    opt = check_options(NAME, ctx.options, DEFAULTS)
+    opt = check_options(NAME, ctx.options, Options)
     emotions = [e for e in ctx.emotions if e != "neutral"]
     if not emotions:
         raise InputError("no strength_<emotion> columns: valence needs emotion prototypes")

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mouseface.errors import InputError
+from mouseface.stats.bootstrap import check_ci, percentile_ci
 
 __all__ = [
     "normalised_strength",
@@ -194,8 +195,7 @@ def hierarchical_mean_ci(
     -------
     (mean, low, high) : tuple of float
     """
-    if not 0 < ci < 1:
-        raise InputError(f"ci must be in (0, 1), got {ci}")
+    check_ci(ci)
     v = np.asarray(values, dtype=np.float64)
     g = np.asarray(groups)
     ok = np.isfinite(v)
@@ -212,5 +212,5 @@ def hierarchical_mean_ci(
     pick = rng.integers(0, len(labels), size=(n_boot, len(labels)))
     boot = np.take_along_axis(reps_arr, pick, axis=1).mean(axis=1)
     mean = float(np.mean([v[g == lab].mean() for lab in labels]))
-    lo, hi = np.percentile(boot, [50 * (1 - ci), 50 * (1 + ci)])
-    return mean, float(lo), float(hi)
+    lo, hi = percentile_ci(boot, ci=ci, min_finite=1)
+    return mean, lo, hi

@@ -17,6 +17,8 @@ import numpy as np
 
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix, pearson_rows
+from mouseface.features.quality import robust_scale
+from mouseface.stats.bootstrap import check_ci, percentile_ci
 
 __all__ = [
     "bootstrap_prototypes",
@@ -77,23 +79,23 @@ def strength_uncertainty(
     -------
     sd, low, high : ndarray of float32, shape (n, k)
     """
-    if not 0 < ci < 1:
-        raise InputError(f"ci must be in (0, 1), got {ci}")
+    check_ci(ci)
     boots = np.asarray(boots)
     k, b, d = boots.shape
     r = pearson_matrix(hog, boots.reshape(k * b, d)).reshape(len(hog), k, b)
     sd = np.std(r, axis=2, ddof=1)
-    lo, hi = np.percentile(r, [50 * (1 - ci), 50 * (1 + ci)], axis=2)
+    lo, hi = percentile_ci(r, ci=ci, axis=2, min_finite=1)
     return sd.astype(np.float32), lo.astype(np.float32), hi.astype(np.float32)
 
 
 def robust_sd(values: np.ndarray) -> float:
-    """1.4826 x the median absolute deviation from the median (NaN ignored)."""
+    """1.4826 x the median absolute deviation from the median (NaN ignored; see
+    :func:`mouseface.features.quality.robust_scale`)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if len(v) < 2:
         raise InputError("robust_sd needs at least 2 finite values")
-    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+    return robust_scale(v)[1]
 
 
 def baseline_z(strength: np.ndarray, baseline: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -153,5 +155,5 @@ def neutral_drift(
     value = 1.0 - float(pearson_rows(x.mean(axis=0)[None, :], reference)[0])
     boots = bootstrap_prototypes(x, n_boot=n_boot, rng=rng)
     dist = 1.0 - pearson_rows(boots, reference)
-    lo, hi = np.percentile(dist, [50 * (1 - ci), 50 * (1 + ci)])
-    return value, float(lo), float(hi)
+    lo, hi = percentile_ci(dist, ci=ci, min_finite=1)
+    return value, lo, hi

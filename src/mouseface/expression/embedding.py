@@ -25,8 +25,8 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix
-from mouseface.stats.bootstrap import percentile_interval
-from mouseface.stats.permutation import permutation_p_value
+from mouseface.stats.bootstrap import percentile_ci
+from mouseface.stats.permutation import permutation_p_value, permute_within
 
 __all__ = [
     "similarity",
@@ -146,13 +146,11 @@ def emotion_animal_contrast(
     if not np.isfinite(we):
         raise InputError("no emotion has prototypes in two animals: nothing to compare")
     rng = np.random.default_rng(seed)
+    # labels shuffled within animals: scipy.stats.permutation_test shuffles across the whole
+    # sample, which would mix animals
     null = np.empty(n_permutations)
     for i in range(n_permutations):
-        ep = e.copy()
-        for g in uniq:
-            idx = np.flatnonzero(a == g)
-            ep[idx] = e[rng.permutation(idx)]
-        pwe, pwa = _pair_means(r, rows, a, ep)
+        pwe, pwa = _pair_means(r, rows, a, permute_within(e, a, rng))
         null[i] = pwe - pwa
     boot = np.full((n_boot, 3), np.nan)
     for b in range(n_boot):
@@ -162,7 +160,7 @@ def emotion_animal_contrast(
         labels = np.concatenate([np.full((a == g).sum(), j) for j, g in enumerate(chosen)])
         bwe, bwa = _pair_means(r, pick, labels, e[pick])
         boot[b] = bwe, bwa, bwe - bwa
-    lo, hi = percentile_interval(boot, level=ci)
+    lo, hi = percentile_ci(boot, ci=ci, axis=0, min_finite=1)
     diff = we - wa
     return {
         "within_emotion": we,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import stats as sps
 from scipy.ndimage import uniform_filter1d
 
 from mouseface.errors import InputError
@@ -71,13 +72,28 @@ def locked_matrix(
     return t, out
 
 
-def _resample_weights(m: int, n_boot: int, seed: int) -> np.ndarray:
-    """How often each of ``m`` trials is drawn in each bootstrap replicate, (n_boot, m)."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, m, size=(int(n_boot), m))
-    W = np.zeros((int(n_boot), m))
-    np.add.at(W, (np.repeat(np.arange(int(n_boot)), m), idx.ravel()), 1.0)
-    return W
+def _boot_means(M: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Per-bin trial means of ``n_boot`` resamples of the trials (rows of ``M``, drawn by
+    :func:`scipy.stats.bootstrap`), shape (n_boot, b)."""
+    m = len(M)
+
+    def means(idx: np.ndarray, axis: int = -1) -> np.ndarray:  # idx: (batch, m) trial draws
+        idx = np.moveaxis(idx, axis, -1).reshape(-1, m)
+        W = np.zeros((len(idx), m))
+        np.add.at(W, (np.repeat(np.arange(len(idx)), m), idx.ravel()), 1.0)
+        return _weighted_means(M, W).T
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sps.DegenerateDataWarning)  # bins with no trial
+        res = sps.bootstrap(
+            (np.arange(m),),
+            means,
+            n_resamples=int(n_boot),
+            vectorized=True,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    return res.bootstrap_distribution.T
 
 
 def _weighted_means(M: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -89,10 +105,7 @@ def _weighted_means(M: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def _nan_ci(boot: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanpercentile(boot, [50 * (1 - ci), 50 * (1 + ci)], axis=0)
-    return lo, hi
+    return percentile_ci(boot, ci=ci, axis=0, min_finite=1)
 
 
 def mean_ci(
@@ -115,7 +128,7 @@ def mean_ci(
     n = np.isfinite(M).sum(axis=0)
     mean = _weighted_means(M, np.ones((1, len(M))))[0]
     if len(M) >= 2:
-        boot = _weighted_means(M, _resample_weights(len(M), n_boot, seed))
+        boot = _boot_means(M, n_boot, seed)
         lo, hi = _nan_ci(boot, ci)
     else:
         lo = hi = np.full(M.shape[1], np.nan)
@@ -158,7 +171,7 @@ def empirical_peak(
         return ts[i], np.take_along_axis(sm, i[:, None], axis=-1)[:, 0]
 
     pt, pv = peak(_weighted_means(M, np.ones((1, len(M)))))
-    bt, bv = peak(_weighted_means(M, _resample_weights(len(M), n_boot, seed)))
+    bt, bv = peak(_boot_means(M, n_boot, seed))
     bv = np.where(np.isfinite(bv), bv, np.nan)
     pt, pv = pt[0], pv[0]
     return {

@@ -30,10 +30,12 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 from scipy.optimize import nnls
 
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import emotion_prototype, pearson_matrix
+from mouseface.stats.bootstrap import percentile_ci
 
 __all__ = [
     "direction",
@@ -193,14 +195,19 @@ def _ratio(num: np.ndarray, den: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _signflip_p(diffs: np.ndarray, rng: np.random.Generator, n_perm: int) -> float:
-    """Two-sided sign-flip p of mean(diffs) = 0 (exact up to 2**16 combinations)."""
+    """Two-sided sign-flip p of mean(diffs) = 0 (:func:`scipy.stats.permutation_test`; exact
+    up to 2**16 sign combinations, ``n_perm`` random ones beyond)."""
     n = len(diffs)
-    if n <= 16:
-        signs = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
-    else:
-        signs = rng.choice([-1, 1], size=(n_perm, n))
-    null = np.abs((signs * diffs).mean(axis=1))
-    return float(np.mean(null >= abs(diffs.mean()) - 1e-12))
+    res = sps.permutation_test(
+        (np.asarray(diffs, dtype=np.float64),),
+        np.mean,
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=2**16 if n <= 16 else int(n_perm),
+        alternative="two-sided",
+        rng=rng,
+    )
+    return float(res.pvalue)
 
 
 def condition_effect(
@@ -306,12 +313,12 @@ def condition_effect(
     with np.errstate(invalid="ignore", divide="ignore"):
         bd = np.where(bsd > 0, bmean / bsd, np.nan)
     bd = bd[np.isfinite(bd)]
-    lo, hi = (50 * (1 - ci), 50 * (1 + ci))
-    d_lo, d_hi = np.percentile(bd, [lo, hi]) if len(bd) >= 10 else (np.nan, np.nan)
+    d_lo, d_hi = percentile_ci(bd, ci=ci)
+    ci_low, ci_high = percentile_ci(bmean, ci=ci, min_finite=1)
     return {
         "value": value,
-        "ci_low": float(np.nanpercentile(bmean, lo)),
-        "ci_high": float(np.nanpercentile(bmean, hi)),
+        "ci_low": ci_low,
+        "ci_high": ci_high,
         "p_permutation": p_perm,
         "p_signflip": _signflip_p(diffs, rng, n_perm),
         "d": value / sd if sd > 0 else float("nan"),

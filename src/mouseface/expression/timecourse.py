@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as sps
 from scipy.optimize import curve_fit
 
 from mouseface.errors import InputError
@@ -272,7 +273,8 @@ def bootstrap_rise_decay(
     seed: int = 0,
     max_latency: float = 2.0,
 ) -> tuple[RiseDecayFit, dict[str, tuple[float, float]]]:
-    """Fit and bootstrap (trials resampled) the rise-then-decay model.
+    """Fit and bootstrap (trials resampled by :func:`scipy.stats.bootstrap`) the
+    rise-then-decay model.
 
     Returns
     -------
@@ -286,10 +288,8 @@ def bootstrap_rise_decay(
     M = np.atleast_2d(np.asarray(matrix, dtype=np.float64))
     p0 = [fit.amplitude, fit.latency, fit.rise, fit.decay, fit.drive]
     names = ("amplitude", "latency", "rise", "decay", "drive", "peak_time", "peak")
-    reps = {k: np.full(int(n_boot), np.nan) for k in names}
-    rng = np.random.default_rng(seed)
-    for i in range(int(n_boot)):
-        idx = rng.integers(0, len(M), len(M))
+
+    def refit(idx: np.ndarray) -> np.ndarray:  # one resample of trial indices
         try:
             f = fit_rise_decay(
                 t,
@@ -299,9 +299,20 @@ def bootstrap_rise_decay(
                 max_latency=max_latency,
             )
         except InputError:
-            continue
-        for k in names:
-            reps[k][i] = getattr(f, k)
+            return np.full(len(names), np.nan)
+        return np.array([getattr(f, k) for k in names], dtype=np.float64)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sps.DegenerateDataWarning)  # failed refits are NaN
+        res = sps.bootstrap(
+            (np.arange(len(M)),),
+            refit,
+            n_resamples=int(n_boot),
+            vectorized=False,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    reps = dict(zip(names, np.atleast_2d(res.bootstrap_distribution), strict=True))
     out = {k: percentile_ci(v, ci=ci) for k, v in reps.items() if k != "decay"}
     # the interval of the decay comes from that of its rate (a rate of 0 = no visible decay:
     # an unbounded upper limit)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mouseface.features.quality import robust_scale
+
 __all__ = ["motion_energy", "brightness_flags", "motion_outliers"]
 
 
@@ -74,10 +76,7 @@ def motion_outliers(motion: np.ndarray, *, z: float = 6.0) -> np.ndarray:
     ndarray of bool, shape (n,)
     """
     motion = np.asarray(motion, dtype=float)
-    if motion.size == 0:
-        return np.zeros(0, dtype=bool)
-    med = np.median(motion)
-    mad = 1.4826 * np.median(np.abs(motion - med))
-    if mad == 0:
+    med, sd = robust_scale(motion)
+    if not sd > 0:  # no frame, or most frames equally still: nothing stands out
         return np.zeros(motion.shape, dtype=bool)
-    return (motion - med) / mad > z
+    return (motion - med) / sd > z

@@ -30,10 +30,12 @@ from scipy.ndimage import (
     label,
     median_filter,
 )
+from scipy.stats import median_abs_deviation
 
 from mouseface.errors import InputError
 
 __all__ = [
+    "robust_scale",
     "robust_z",
     "temporal_instability",
     "detect_occlusion",
@@ -46,6 +48,29 @@ __all__ = [
 def _frames(seconds: float, fps: float, *, odd: bool = False, minimum: int = 1) -> int:
     n = max(minimum, int(round(seconds * fps)))
     return n + 1 if odd and n % 2 == 0 else n
+
+
+def robust_scale(values: np.ndarray) -> tuple[float, float]:
+    """Median and normal-consistent MAD of the finite values: the robust centre and SD.
+
+    Parameters
+    ----------
+    values : ndarray of float, any shape
+        NaN and infinite values are ignored.
+
+    Returns
+    -------
+    (median, sd) : tuple of float
+        ``sd`` is :func:`scipy.stats.median_abs_deviation` with ``scale="normal"`` (1.4826 x
+        the median absolute deviation: the SD for normal data); ``(nan, nan)`` when no value
+        is finite. The one robust centre and scale of the package (quality flags, motion
+        outliers, baseline SDs of the calibration, the rest gate of ``library apply``).
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(np.median(v)), float(median_abs_deviation(v, scale="normal"))
 
 
 def robust_z(values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -64,15 +89,12 @@ def robust_z(values: np.ndarray, reference: np.ndarray | None = None) -> np.ndar
         small positive scale so that the z-scores stay finite.
     """
     values = np.asarray(values, dtype=np.float64)
-    ref = values if reference is None else np.asarray(reference, dtype=np.float64)
-    ref = ref[np.isfinite(ref)]
-    if ref.size == 0:
+    med, sd = robust_scale(values if reference is None else reference)
+    if not np.isfinite(med):
         return np.full(values.shape, np.nan)
-    med = float(np.median(ref))
-    mad = 1.4826 * float(np.median(np.abs(ref - med)))
-    if mad <= 0:
-        mad = max(1e-12, 1e-6 * abs(med))
-    return (values - med) / mad
+    if sd <= 0:
+        sd = max(1e-12, 1e-6 * abs(med))
+    return (values - med) / sd
 
 
 def temporal_instability(

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats as sps
 
 from mouseface.errors import InputError
-from mouseface.stats.bootstrap import Estimate, percentile_ci
+from mouseface.stats.bootstrap import Estimate, check_ci, percentile_ci
 
 __all__ = ["spearman", "spearman_ci", "roc_auc", "auc_ci"]
 
@@ -29,6 +29,12 @@ def _pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     den = np.sqrt((xc * xc).sum(-1) * (yc * yc).sum(-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, (xc * yc).sum(-1) / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman's rho of paired rows (resamples along ``axis``); NaN where one is constant."""
+    x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
+    return _pearson_rows(_rank_rows(x), _rank_rows(y))
 
 
 def _finite_pairs(x: np.ndarray, y: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +62,8 @@ def spearman_ci(
     ci: float = 0.95,
     seed: int = 0,
 ) -> Estimate:
-    """Spearman's rho with a bootstrap interval (pairs resampled) and its p-value.
+    """Spearman's rho with a bootstrap interval (pairs resampled by
+    :func:`scipy.stats.bootstrap`) and its p-value.
 
     Parameters
     ----------
@@ -86,11 +93,23 @@ def spearman_ci(
             f"Spearman correlation needs at least 3 pairs with varying x and y; got {x.size} "
             f"pairs ({len(np.unique(x))} distinct x, {len(np.unique(y))} distinct y)"
         )
+    check_ci(ci)
     rho = spearman(x, y)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, x.size, size=(int(n_boot), x.size))
-    boot = _pearson_rows(_rank_rows(x[idx]), _rank_rows(y[idx]))
-    lo, hi = percentile_ci(boot, ci=ci)
+    # SciPy's own interval is NaN (with a DegenerateDataWarning) as soon as one resample has a
+    # constant x or y, common with 3-5 pairs; the percentile of the finite replicates is not
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sps.DegenerateDataWarning)
+        res = sps.bootstrap(
+            (x, y),
+            _spearman_rows,
+            n_resamples=int(n_boot),
+            paired=True,
+            vectorized=True,
+            confidence_level=ci,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
+    lo, hi = percentile_ci(res.bootstrap_distribution, ci=ci)
     if x.size <= 9:
         p = _spearman_perm_p(x, y, rho)
     else:
@@ -136,8 +155,10 @@ def auc_ci(
     ci: float = 0.95,
     seed: int = 0,
 ) -> Estimate:
-    """ROC AUC with a bootstrap interval; trials resampled within each class (and within each
-    group, e.g. animal, when ``groups`` is given) so every replicate keeps both classes.
+    """ROC AUC with a stratified bootstrap interval: trials resampled within each class (and
+    within each group, e.g. animal, when ``groups`` is given) so every replicate keeps both
+    classes and each animal's share. Our own resampling: :func:`scipy.stats.bootstrap` has no
+    strata (a plain resample can draw a single class, where the AUC is undefined).
 
     Returns
     -------

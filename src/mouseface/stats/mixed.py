@@ -1,5 +1,4 @@
-"""Linear mixed model slope (statsmodels MixedLM) with a clear error when it cannot be fitted
-(private; re-exported by :mod:`mouseface.stats.correlation`)."""
+"""Linear mixed model slope (statsmodels MixedLM) with a clear error when it cannot be fitted."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Paired comparisons between two conditions, per animal (private; re-exported by
-:mod:`mouseface.stats.correlation`)."""
+"""Paired comparisons between two conditions, per animal: tests, effect size and the two-level
+(animal, then trial) bootstrap."""
 
 from __future__ import annotations
 
@@ -126,6 +126,10 @@ def hierarchical_paired(
 ) -> dict[str, Estimate]:
     """Mean paired difference and ratio of means between two conditions, with a two-level
     bootstrap (animals resampled, then trials within each animal, condition and stratum).
+
+    The resampling is our own, not :func:`scipy.stats.bootstrap`: SciPy resamples independent
+    observations of one level, while here the animals are the independent units and each
+    animal's value is itself a mean of its trials, whose variability the interval must carry.
 
     Parameters
     ----------

@@ -1,4 +1,10 @@
-"""Permutation tests: labels shuffled within groups, the null distribution and its p-value."""
+"""Permutation tests: labels shuffled within groups, the null distribution and its p-value.
+
+Our own, not :func:`scipy.stats.permutation_test`: the labels must be shuffled only among the
+rows of each group (animal), which keeps each animal's class balance and its own baseline,
+while SciPy shuffles across the whole sample. Where a plain shuffle fits, the analyses call
+SciPy (e.g. the sign-flip test in :mod:`mouseface.expression.meaning`).
+"""
 
 from __future__ import annotations
 

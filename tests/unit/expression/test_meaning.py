@@ -170,3 +170,15 @@ def test_synth_pairing_adds_a_post_pairing_session(tmp_path) -> None:
         row = truth.iloc[int(np.ceil((onset + 1.5) * 5))]
         assert row["emotion"] == "disgust"
         assert row["amp_disgust"] == pytest.approx(row["amp_pleasure"] * 0.65 / 0.35, rel=0.3)
+
+
+def test_signflip_p_is_exact_for_few_animals() -> None:
+    from mouseface.expression.meaning import _signflip_p
+
+    d = np.array([0.5, 0.8, 1.1, 0.3, 0.9])
+    # all five positive: only all-plus and all-minus are as extreme -> 2 / 2**5
+    assert _signflip_p(d, np.random.default_rng(0), 100) == pytest.approx(2 / 32)
+    d2 = np.array([0.5, -0.8, 1.1, 0.3])
+    signs = 1 - 2 * ((np.arange(16)[:, None] >> np.arange(4)) & 1)
+    expect = np.mean(np.abs((signs * d2).mean(1)) >= abs(d2.mean()) - 1e-12)
+    assert _signflip_p(d2, np.random.default_rng(0), 100) == pytest.approx(expect)

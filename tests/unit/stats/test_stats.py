@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from mouseface import stats
-from mouseface.analyses._options import check_options
 from mouseface.decoding.intensity import (
     leave_one_group_out_scores,
     strong_none_labels,
@@ -24,6 +23,40 @@ def test_percentile_ci_bounds_and_degenerate_input():
     assert np.isnan(stats.percentile_ci(np.array([1.0, np.nan]))[0])
     with pytest.raises(InputError, match="ci"):
         stats.percentile_ci(np.arange(100.0), ci=1.5)
+
+
+def test_percentile_ci_along_an_axis_and_minimum_count():
+    s = np.array([[1.0, np.nan], [3.0, np.nan], [np.inf, 5.0]])
+    lo, hi = stats.percentile_ci(s, ci=0.5, axis=0, min_finite=1)
+    assert lo[0] == pytest.approx(1.5) and hi[0] == pytest.approx(2.5)
+    assert lo[1] == pytest.approx(5.0)  # one finite replicate is enough with min_finite=1
+    lo, hi = stats.percentile_ci(s, ci=0.5, axis=0, min_finite=2)
+    assert np.isnan(lo[1]) and np.isnan(hi[1]) and np.isfinite(lo[0])
+    # the flat form counts at least 10 finite replicates by default
+    assert np.isnan(stats.percentile_ci(np.arange(9.0))[0])
+    assert np.isfinite(stats.percentile_ci(np.arange(10.0))[0])
+
+
+def test_percentile_interval_is_percentile_ci():
+    from mouseface.stats.bootstrap import percentile_interval
+
+    s = np.random.default_rng(0).normal(size=(500, 3))
+    a = percentile_interval(s, level=0.8)
+    b = stats.percentile_ci(s, ci=0.8, axis=0)
+    assert np.allclose(a, b) and np.allclose(a[0], np.quantile(s, 0.1, axis=0))
+    with pytest.raises(InputError, match="level"):
+        percentile_interval(s, level=1.5)
+
+
+def test_mean_ci_matches_a_hand_bootstrap_and_degenerate_input():
+    v = np.random.default_rng(3).normal(2.0, 1.0, 25)
+    lo, hi = stats.mean_ci(v, n_boot=3000, ci=0.9, seed=4)
+    # the same draws by hand: scipy.stats.bootstrap resamples with rng.integers(0, n, (B, n))
+    idx = np.random.default_rng(4).integers(0, v.size, (3000, v.size))
+    assert (lo, hi) == pytest.approx(tuple(np.percentile(v[idx].mean(1), [5, 95])))
+    assert lo < v.mean() < hi
+    assert np.isnan(stats.mean_ci(np.array([1.0, np.nan]))[0])  # < 2 finite values
+    assert stats.mean_ci(np.ones(5)) == (1.0, 1.0)  # constant: a zero-width interval
 
 
 def test_spearman_monotone_ties_and_constant():
@@ -45,6 +78,9 @@ def test_spearman_ci_interval_and_exact_p():
     # n = 5, perfectly monotone: exact permutation p = 2 / 5! (both tails)
     small = stats.spearman_ci(np.arange(5.0), np.arange(5.0) ** 2, n_boot=200)
     assert small.value == pytest.approx(1.0) and small.p == pytest.approx(2 / 120)
+    # with 6 pairs some resamples have a constant x: they are dropped, not a NaN interval
+    few = stats.spearman_ci([1.0, 2, 3, 1, 2, 3], [1.0, 2, 3, 2, 1, 4], n_boot=300)
+    assert np.isfinite(few.ci_low) and few.ci_low < few.value <= few.ci_high
     with pytest.raises(InputError, match="at least 3 pairs"):
         stats.spearman_ci([1.0, 2.0], [3.0, 4.0])
     with pytest.raises(InputError, match="varying"):
@@ -133,20 +169,6 @@ def test_roc_auc_and_interval():
     assert e.ci_low < e.value < e.ci_high and 0.7 < e.value < 0.95 and e.p < 0.001
     with pytest.raises(InputError, match="both classes"):
         stats.auc_ci(np.ones(4, bool), np.arange(4.0))
-
-
-def test_check_options_rejects_unknown_names_and_bad_types():
-    defaults = {"n_boot": 2000, "ci": 0.95, "readout": "amplitude", "states": None}
-    out = check_options("state", {"states": ["a", "b"]}, defaults)
-    assert out["states"] == ["a", "b"] and out["n_boot"] == 2000
-    with pytest.raises(InputError, match="did you mean 'n_boot'"):
-        check_options("state", {"nboot": 10}, defaults)
-    with pytest.raises(InputError, match="expected a number"):
-        check_options("state", {"ci": "high"}, defaults)
-    with pytest.raises(InputError, match="one of"):
-        check_options("state", {"readout": "x"}, defaults, choices={"readout": ("amplitude",)})
-    with pytest.raises(InputError, match=">= 20"):
-        check_options("state", {"n_boot": 5}, defaults)
 
 
 def test_projection_is_the_amplitude_along_the_prototype_direction():
