@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mouseface.analyses.context import Context
-from mouseface.expression.prototypes import neutral_prototype
+from mouseface.expression.prototypes import session_neutral
 from mouseface.expression.trials import good_or_all, window_mask
 
 __all__ = [
@@ -69,6 +69,8 @@ def session_windows(ctx: Context, session: str, *, neutral: bool = True) -> Sess
     resp = [_window_rows(times, good, o, ctx.windows["response"]) for o in trials["onset"]]
     sw = SessionWindows(session, ctx.session_animal(session), trials, frames, base, resp)
     if neutral:
-        rows = np.unique(np.concatenate(base)) if base else np.zeros(0, int)
-        sw.neutral = neutral_prototype(ctx.hog(session, rows))
+        used = np.zeros(len(frames), dtype=bool)
+        for rows in base:
+            used[rows] = True
+        sw.neutral = session_neutral(ctx.hog_array(session), used)
     return sw

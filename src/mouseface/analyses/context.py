@@ -14,8 +14,8 @@ import xarray as xr
 import zarr
 
 from mouseface.errors import InputError
-from mouseface.expression.frameset import take_rows
 from mouseface.io.config import ProjectConfig, config_from_dict
+from mouseface.io.feature_store import open_hog, read_rows
 
 __all__ = ["Context", "Result", "load_context"]
 
@@ -98,14 +98,12 @@ class Context:
 
     def hog_array(self, session: str) -> zarr.Array:
         """The session's HOG as a lazy zarr array (n, d): slice it to read blocks."""
-        return zarr.open_group(str(self.out / "sessions" / session / "features.zarr"), mode="r")[
-            "hog"
-        ]
+        return open_hog(self.out / "sessions" / session / "features.zarr")
 
     def hog(self, session: str, index: np.ndarray | None = None) -> np.ndarray:
         """HOG rows of a session, float32 (n, d); all rows or those at sorted ``index``."""
         arr = self.hog_array(session)
-        return arr[:] if index is None else take_rows(arr, index)
+        return arr[:] if index is None else read_rows(arr, index)
 
     @property
     def windows(self) -> dict[str, tuple[float, float]]:

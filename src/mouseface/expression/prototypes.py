@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from mouseface.errors import InputError
+from mouseface.expression.trials import good_or_all
+from mouseface.io.feature_store import ROWS, HogSource, iter_rows
 
 __all__ = [
     "Candidates",
@@ -22,6 +24,7 @@ __all__ = [
     "pearson_rows",
     "pearson_matrix",
     "neutral_prototype",
+    "session_neutral",
     "least_correlated",
     "emotion_prototype",
     "similarity_matrix",
@@ -86,6 +89,53 @@ def neutral_prototype(hog: np.ndarray, mask: np.ndarray | None = None) -> np.nda
             "baseline window (e.g. [-2, 0] s) lies inside the video for some trial"
         )
     return sel.mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def session_neutral(
+    hog: HogSource,
+    baseline: np.ndarray,
+    good: np.ndarray | None = None,
+    *,
+    rows: int = ROWS,
+) -> np.ndarray:
+    """A session's neutral prototype: mean HOG of its good baseline frames.
+
+    The good frames of ``baseline`` are used, or all of ``baseline`` when every one of them is
+    flagged. HOG is read ``rows`` selected rows at a time (a lazy feature store is never read
+    whole) and summed in float64 row after row, so the result equals
+    :func:`neutral_prototype` of the same rows exactly.
+
+    Parameters
+    ----------
+    hog : feature store folder, zarr array or ndarray, shape (n, d)
+        Every frame's HOG (see :data:`mouseface.io.feature_store.HogSource`).
+    baseline : ndarray of bool, shape (n,)
+        Frames in a baseline window (all frames when there are no events).
+    good : ndarray of bool, shape (n,), optional
+        Frames without a quality flag; None treats every frame as good.
+    rows : int
+        Rows read at a time.
+
+    Returns
+    -------
+    ndarray of float32, shape (d,)
+
+    Raises
+    ------
+    InputError
+        No baseline frame.
+    """
+    baseline = np.asarray(baseline, dtype=bool)
+    index = good_or_all(baseline, np.ones_like(baseline) if good is None else good)
+    if len(index) == 0:
+        return neutral_prototype(np.zeros((0, 0), dtype=np.float32))
+    total = None
+    for block in iter_rows(hog, index, rows=rows):
+        block = block.astype(np.float64)
+        if total is not None:
+            block[0] += total  # carry the running sum: same order as one sum over all rows
+        total = block.sum(axis=0)
+    return (total / len(index)).astype(np.float32)
 
 
 def least_correlated(hog: np.ndarray, neutral: np.ndarray, *, n: int = 10) -> np.ndarray:

@@ -24,22 +24,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import zarr
 
 from mouseface.errors import InputError
-from mouseface.expression.prototypes import pearson_matrix, pearson_rows
+from mouseface.expression.prototypes import pearson_matrix, pearson_rows, session_neutral
 from mouseface.expression.trials import trial_table, window_masks
 from mouseface.face.registration import Transform, apply_transform, estimate_transform
 from mouseface.face.roi import check_roi, parse_roi, propose_roi
 from mouseface.features.extract import extract_features, resize_faces
 from mouseface.io.events import read_events
+from mouseface.io.feature_store import iter_hog, open_hog
 from mouseface.io.outputs import atomic_dir, write_json_atomic, write_parquet_atomic
 from mouseface.io.video import VideoReader, probe_video
 from mouseface.library.store import Library, load_library
 
 __all__ = ["LibraryResult", "apply_library"]
-
-_ROWS = 8192
 
 
 @dataclass
@@ -171,7 +169,7 @@ def apply_library(
             progress=progress, attrs={"library": lib.provenance.get("source_folder", ""),
                                       "registration": t.as_dict()},
         )  # fmt: skip
-    hog_arr = zarr.open_group(str(store), mode="r")["hog"]
+    hog_arr = open_hog(store)
     if hog_arr.shape[1] != lib.n_features:
         raise InputError(
             f"{video}: HOG length {hog_arr.shape[1]} differs from the library's "
@@ -190,11 +188,7 @@ def apply_library(
     else:
         base = np.ones(len(times), bool)
     use = base & good if (base & good).any() else base
-    neutral = np.zeros(hog_arr.shape[1])
-    for i in range(0, len(times), _ROWS):
-        block = hog_arr[i : i + _ROWS]
-        neutral += block[use[i : i + _ROWS]].sum(axis=0, dtype=np.float64)
-    neutral /= max(1, use.sum())
+    neutral = session_neutral(hog_arr, base, good)
     emotions = list(lib.emotions[1:])
     P = lib.prototypes[1:]
     D = P - lib.prototypes[0]
@@ -202,8 +196,8 @@ def apply_library(
     change = np.empty(n, np.float32)
     strength = np.empty((n, len(emotions)), np.float32)
     match = np.empty_like(strength)
-    for i in range(0, n, _ROWS):
-        block = hog_arr[i : i + _ROWS].astype(np.float64)
+    for i, block in iter_hog(hog_arr):
+        block = block.astype(np.float64)
         change[i : i + len(block)] = 1.0 - pearson_rows(block, neutral)
         strength[i : i + len(block)] = pearson_matrix(block, P)
         match[i : i + len(block)] = pearson_matrix(block - neutral, D)

@@ -14,31 +14,31 @@ from pathlib import Path
 
 from mouseface.errors import InputError
 from mouseface.io.config import ProjectConfig
-from mouseface.pipeline.session import SessionData, extract_session
+from mouseface.pipeline.session import SessionFeatures, SessionInputs, extract_session
 
 __all__ = ["map_sessions"]
 
 
-def _extract_one(s: SessionData, cfg: ProjectConfig, out: Path, resume: bool) -> SessionData:
+def _extract_one(s: SessionInputs, cfg: ProjectConfig, out: Path, resume: bool) -> SessionFeatures:
     return extract_session(s, cfg, out, resume=resume)
 
 
 def map_sessions(
-    sessions: list[SessionData],
+    sessions: list[SessionInputs],
     cfg: ProjectConfig,
     out: Path,
     *,
     jobs: int,
     resume: bool,
     scheduler: str | None = None,
-    on_done: Callable[[SessionData], None] | None = None,
-) -> list[SessionData]:
+    on_done: Callable[[SessionFeatures], None] | None = None,
+) -> list[SessionFeatures]:
     """Extract every session's features in parallel.
 
     Parameters
     ----------
-    sessions : list of SessionData
-        Validated sessions.
+    sessions : list of SessionInputs
+        Validated, registered and face-sized sessions.
     cfg : ProjectConfig
     out : Path
         Output folder.
@@ -53,8 +53,8 @@ def map_sessions(
 
     Returns
     -------
-    list of SessionData
-        In the order of ``sessions``.
+    list of SessionFeatures
+        In the order of ``sessions`` (values computed in the workers and sent back).
     """
     if scheduler is not None:
         try:
@@ -69,7 +69,7 @@ def map_sessions(
                 client.submit(_extract_one, s, cfg, out, resume, pure=False) for s in sessions
             ]
             index = {f.key: i for i, f in enumerate(futures)}
-            results: list[SessionData | None] = [None] * len(sessions)
+            results: list[SessionFeatures | None] = [None] * len(sessions)
             for fut in dask_completed(futures):
                 results[index[fut.key]] = fut.result()
                 if on_done is not None:

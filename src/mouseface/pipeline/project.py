@@ -1,13 +1,17 @@
-"""Project-wide pipeline steps: prototypes file and decoding (see :mod:`mouseface.pipeline.run`)."""
+"""Project-wide pipeline stages: prototypes (and ``prototypes.nc``) and decoding.
+
+See :mod:`mouseface.pipeline.run`, which orders them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import zarr
 
 from mouseface.decoding.quick import decode_all, subsample_per_group
 from mouseface.expression.prototypes import (
@@ -18,42 +22,92 @@ from mouseface.expression.prototypes import (
 )
 from mouseface.features.hog import hog_shape
 from mouseface.io.config import ProjectConfig
+from mouseface.io.feature_store import open_store
 from mouseface.io.outputs import write_netcdf_atomic
-from mouseface.pipeline.session import SessionData, good_rows, read_hog_rows
+from mouseface.pipeline.session import SessionNeutral
 
-__all__ = ["write_prototypes", "decoding_dataset"]
+__all__ = ["Prototypes", "build_prototypes", "write_prototypes", "decoding_dataset"]
 
 NEUTRAL = "neutral"
 
 
-def write_prototypes(
-    sessions: list[SessionData], cands: Candidates, cfg: ProjectConfig, out: Path
-) -> dict:
-    """Build per-animal and pooled prototypes and write ``prototypes.nc``.
+@dataclass(frozen=True)
+class Prototypes:
+    """The project's expression prototypes (stage 4: prototypes).
 
-    Returns
-    -------
-    dict
-        ``{"animal": {(animal, emotion): (d,)}, "pooled": {emotion: (d,)}}`` (neutral excluded).
+    Attributes
+    ----------
+    animal : mapping of (animal, emotion) to ndarray of float32, shape (d,)
+        Each animal's emotion prototypes (neutral excluded).
+    pooled : mapping of emotion to ndarray of float32, shape (d,)
+        Mean of the animals' prototypes of each emotion, emotions sorted.
+    neutral : mapping of animal to ndarray, shape (d,)
+        Mean of the animal's sessions' neutral prototypes, animals in session order.
     """
-    per_animal = animal_prototypes(cands, n=cfg.prototype_frames)
-    pooled = pooled_prototypes(per_animal)
+
+    animal: Mapping[tuple[str, str], np.ndarray]
+    pooled: Mapping[str, np.ndarray]
+    neutral: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        for d in (self.animal, self.pooled, self.neutral):
+            for v in d.values():
+                v.setflags(write=False)
+
+    @property
+    def emotions(self) -> tuple[str, ...]:
+        """Emotions with a prototype (the strength columns), in order."""
+        return tuple(self.pooled)
+
+    def for_animal(self, animal: str) -> np.ndarray:
+        """Prototypes an animal is read out with: its own, or the pooled one where it has none.
+
+        Returns
+        -------
+        ndarray of float32, shape (len(emotions), d)
+        """
+        return np.stack([self.animal.get((animal, e), self.pooled[e]) for e in self.pooled])
+
+
+def build_prototypes(sessions: Sequence[SessionNeutral], cfg: ProjectConfig) -> Prototypes:
+    """Stage 4: per-animal and pooled emotion prototypes from the response-window frames.
+
+    Candidates are the response-window frames of each trial (good ones where there are any),
+    per (animal, emotion); an animal's prototype is the mean of the ``cfg.prototype_frames``
+    candidates least correlated with their session's neutral prototype.
+    """
+    cands = Candidates(keep=max(200, cfg.prototype_frames))
     neutral_by_animal: dict[str, list[np.ndarray]] = {}
     for s in sessions:
-        neutral_by_animal.setdefault(s.cfg.animal, []).append(s.neutral)
-    animal_neutral = {a: np.mean(v, axis=0) for a, v in neutral_by_animal.items()}
-    names = [NEUTRAL, *pooled]
-    animals = sorted(animal_neutral)
-    P = np.stack([np.mean(list(animal_neutral.values()), axis=0), *pooled.values()])
+        for k, emo in enumerate(s.events["emotion"]):
+            idx = s.good_rows(s.masks["response"][k])
+            cands.add(s.animal, emo, s.hog_rows(idx), 1.0 - s.change[idx])
+        neutral_by_animal.setdefault(s.animal, []).append(s.neutral)
+    per_animal = animal_prototypes(cands, n=cfg.prototype_frames)
+    return Prototypes(
+        animal=per_animal,
+        pooled=pooled_prototypes(per_animal),
+        neutral={a: np.mean(v, axis=0) for a, v in neutral_by_animal.items()},
+    )
+
+
+def write_prototypes(
+    protos: Prototypes, sessions: Sequence[SessionNeutral], cfg: ProjectConfig, out: Path
+) -> Path:
+    """Write ``prototypes.nc``: pooled and per-animal prototypes (neutral first), their
+    similarity matrix and the first session's mean face. Returns the path."""
+    names = [NEUTRAL, *protos.pooled]
+    animals = sorted(protos.neutral)
+    P = np.stack([np.mean(list(protos.neutral.values()), axis=0), *protos.pooled.values()])
     d = P.shape[1]
     A = np.full((len(animals), len(names), d), np.nan, dtype=np.float32)
     for i, a in enumerate(animals):
-        A[i, 0] = animal_neutral[a]
+        A[i, 0] = protos.neutral[a]
         for j, e in enumerate(names[1:], start=1):
-            if (a, e) in per_animal:
-                A[i, j] = per_animal[(a, e)]
-    first = sessions[0]
-    face = zarr.open_group(str(first.store), mode="r")["mean_face"][:]
+            if (a, e) in protos.animal:
+                A[i, j] = protos.animal[(a, e)]
+    first = sessions[0].features
+    face = open_store(first.store)["mean_face"][:]
     h, w = first.face_size
     cy, cx, _, _, ori = hog_shape(
         (h, w),
@@ -85,26 +139,27 @@ def write_prototypes(
             "correlated with its session's neutral prototype",
         },
     )
-    write_netcdf_atomic(out / "prototypes.nc", lambda p: ds.to_netcdf(p, engine="scipy"))
-    return {"animal": per_animal, "pooled": pooled}
+    path = out / "prototypes.nc"
+    write_netcdf_atomic(path, lambda p: ds.to_netcdf(p, engine="scipy"))
+    return path
 
 
-def _gather(sessions: list[SessionData]) -> dict[str, np.ndarray]:
+def _gather(sessions: Sequence[SessionNeutral]) -> dict[str, np.ndarray]:
     """Frame- and trial-level decoding sets: (HOG - session neutral), labels, animals."""
     fx, fy, fg, tx, ty, tg, trow = [], [], [], [], [], [], []
     for s in sessions:
         for k, emo in enumerate(s.events["emotion"]):
             for window, label in (("response", emo), ("baseline", NEUTRAL)):
-                idx = good_rows(s, s.masks[window][k])
-                X = read_hog_rows(s, idx) - s.neutral
+                idx = s.good_rows(s.masks[window][k])
+                X = s.hog_rows(idx) - s.neutral
                 fx.append(X)
                 fy += [label] * len(X)
-                fg += [s.cfg.animal] * len(X)
+                fg += [s.animal] * len(X)
                 if window == "response":
                     tx.append(X.mean(axis=0))
                     ty.append(label)
-                    tg.append(s.cfg.animal)
-                    trow.append((s.cfg.id, int(s.events["trial"].iloc[k])))
+                    tg.append(s.animal)
+                    trow.append((s.id, int(s.events["trial"].iloc[k])))
     return {
         "fx": np.concatenate(fx),
         "fy": np.asarray(fy, dtype=object),
@@ -117,7 +172,11 @@ def _gather(sessions: list[SessionData]) -> dict[str, np.ndarray]:
 
 
 def decoding_dataset(
-    sessions: list[SessionData], trials: pd.DataFrame, cfg: ProjectConfig, *, max_per_key: int = 400
+    sessions: Sequence[SessionNeutral],
+    trials: pd.DataFrame,
+    cfg: ProjectConfig,
+    *,
+    max_per_key: int = 400,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Decode emotions leave-one-animal-out at frame and trial level.
 
@@ -138,7 +197,7 @@ def decoding_dataset(
     """
     trials = trials.copy()
     trials["predicted"] = None
-    animals = sorted({s.cfg.animal for s in sessions})
+    animals = sorted({s.animal for s in sessions})
     if len(animals) < 2:
         return (
             pd.DataFrame(),

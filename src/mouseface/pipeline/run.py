@@ -1,19 +1,28 @@
-"""config -> outputs: the one place that wires io, face, features, expression and report together.
+"""config -> outputs: the method, one stage after another, each passing an immutable value on.
 
-Stages (each session's feature extraction is resumable; the rest is recomputed, it is fast):
-1. validate every input (videos, ROIs, events, emotion map) before anything is written;
-2. per session: stream the video into ``sessions/<id>/features.zarr`` (HOG, motion, flags);
-3. per session: neutral prototype from baseline frames, per-frame ``change``;
-4. emotion prototypes per animal (and pooled) from the stimulus-window frames least like neutral;
-5. per session: ``strength_<emotion>``, ``frames.parquet``; trial table;
-6. decoders cross-validated by animal; ``trials.parquet``, ``prototypes.nc``,
-   ``decoding.parquet``, ``provenance.json``, ``report.html``.
+:func:`run_project` reads top to bottom as the method:
+
+1. validate every input (videos, ROIs, events, emotion map) before anything is written, register
+   each animal's sessions and choose one face size -> :class:`SessionInputs` per session;
+2. features: stream each video into ``sessions/<id>/features.zarr`` (HOG, motion, flags;
+   resumable, in parallel with ``jobs``/``scheduler``) -> :class:`SessionFeatures`;
+3. neutral: trial windows, neutral prototype from the good baseline frames, per-frame ``change``
+   -> :class:`SessionNeutral`;
+4. prototypes per animal (and pooled) from the response-window frames least like neutral ->
+   :class:`~mouseface.pipeline.project.Prototypes`, ``prototypes.nc``;
+5. strength: Pearson r of every frame with its animal's prototypes -> :class:`SessionStrength`,
+   ``sessions/<id>/frames.parquet``;
+6. trials: one row per trial (``trials.parquet``);
+7. decoding: decoders cross-validated by animal (``decoding.parquet``, trial predictions);
+8. analyses (``analyses/``) and 9. report (``report.html``); ``provenance.json`` records inputs,
+   parameters and timings.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,18 +30,27 @@ from pathlib import Path
 import pandas as pd
 
 from mouseface import __version__
-from mouseface.features.extract import common_face_size
 from mouseface.io.config import ProjectConfig, config_from_dict
 from mouseface.io.outputs import write_json_atomic, write_parquet_atomic
-from mouseface.pipeline.project import decoding_dataset, write_prototypes
+from mouseface.pipeline.project import (
+    Prototypes,
+    build_prototypes,
+    decoding_dataset,
+    write_prototypes,
+)
 from mouseface.pipeline.session import (
-    SessionData,
-    collect_candidates,
+    SessionFeatures,
+    SessionInputs,
+    SessionNeutral,
+    SessionStrength,
     extract_session,
-    prepare_session,
+    neutral_session,
     register_sessions,
-    session_strengths,
+    session_strength,
+    size_faces,
+    trial_rows,
     validate_session,
+    write_frames,
 )
 
 __all__ = ["RunResult", "run_project", "analyze_video", "Progress"]
@@ -73,39 +91,6 @@ class RunResult:
 
 def _noop(stage: str, advance: int, total: int | None) -> None:
     return None
-
-
-def _extract_all(
-    sessions: list[SessionData],
-    cfg: ProjectConfig,
-    out: Path,
-    *,
-    jobs: int,
-    resume: bool,
-    scheduler: str | None,
-    progress: Progress,
-) -> None:
-    total = sum(s.n_frames_hint for s in sessions) or None
-    progress("features", 0, total)
-    if jobs <= 1 and scheduler is None:
-        for s in sessions:
-            extract_session(
-                s, cfg, out, resume=resume, progress=lambda n: progress("features", n, total)
-            )
-        return
-    from mouseface.pipeline.parallel import map_sessions
-
-    done = map_sessions(
-        sessions,
-        cfg,
-        out,
-        jobs=jobs,
-        resume=resume,
-        scheduler=scheduler,
-        on_done=lambda s: progress("features", s.n_frames_hint, total),
-    )
-    for s, d in zip(sessions, done, strict=True):
-        s.__dict__.update(d.__dict__)
 
 
 def run_project(
@@ -152,55 +137,178 @@ def run_project(
     out = Path(out)
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
-    progress("validate", 0, len(cfg.sessions))
-    sessions = []
-    for sc in cfg.sessions:
-        sessions.append(validate_session(sc, cfg, strict_emotions=strict_emotions))
-        progress("validate", 1, len(cfg.sessions))
-    if cfg.align_sessions:
-        progress("register", 0, None)
-        register_sessions(sessions)
-    face_hw = common_face_size([s.crop_hw for s in sessions], cfg.hog.face_width)
-    for s in sessions:
-        s.face_target = face_hw
-    out.mkdir(parents=True, exist_ok=True)
-    timings["validate_s"] = time.perf_counter() - t_start
-
-    t0 = time.perf_counter()
-    _extract_all(
-        sessions, cfg, out, jobs=jobs, resume=resume, scheduler=scheduler, progress=progress
-    )
-    timings["features_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    progress("prototypes", 0, len(sessions))
-    for s in sessions:
-        prepare_session(s, cfg)
-        progress("prototypes", 1, len(sessions))
-    cands = collect_candidates(sessions, cfg)
-    protos = write_prototypes(sessions, cands, cfg, out)
-    progress("strength", 0, len(sessions))
-    trial_tables = []
-    for s in sessions:
-        trial_tables.append(session_strengths(s, protos, cfg, out))
-        progress("strength", 1, len(sessions))
-    trials = pd.concat(trial_tables, ignore_index=True)
-    timings["expression_s"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    progress("decoding", 0, None)
-    decoding, trials, notes = decoding_dataset(sessions, trials, cfg)
-    timings["decoding_s"] = time.perf_counter() - t0
-    notes += [
-        f"{s.cfg.id}: decoding stopped at frame {s.decode_error['frame']} "
-        f"({s.decode_error['message']})"
-        for s in sessions
-        if s.decode_error
-    ]
+    clock = _clock(timings)
+    with clock("validate_s"):
+        inputs = validate_stage(cfg, strict_emotions=strict_emotions, progress=progress)
+        out.mkdir(parents=True, exist_ok=True)
+    with clock("features_s"):
+        features = features_stage(
+            inputs, cfg, out, jobs=jobs, resume=resume, scheduler=scheduler, progress=progress
+        )
+    with clock("expression_s"):
+        neutral = neutral_stage(features, cfg, progress=progress)
+        protos = prototypes_stage(neutral, cfg, out)
+        strengths = strength_stage(neutral, protos, out, progress=progress)
+        trials = trials_stage(strengths)
+    with clock("decoding_s"):
+        decoding, trials, notes = decoding_stage(neutral, trials, cfg, progress=progress)
+    notes += _decode_error_notes(features)
     write_parquet_atomic(out / "trials.parquet", trials)
     write_parquet_atomic(out / "decoding.parquet", decoding)
     timings["total_s"] = time.perf_counter() - t_start
-    _write_provenance(out, cfg, sessions, notes, timings)
+    _write_provenance(out, cfg, features, notes, timings)
+    result = _result(out, trials, decoding, notes)
+    if analyses:
+        analyses_stage(result, progress=progress)
+    if report:
+        result.report = report_stage(out, progress=progress)
+    return result
+
+
+def _clock(timings: dict[str, float]) -> Callable[[str], AbstractContextManager[None]]:
+    """``with clock(name):`` adds the block's wall time (s) to ``timings[name]``."""
+
+    @contextmanager
+    def clock(name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+
+    return clock
+
+
+def validate_stage(
+    cfg: ProjectConfig, *, strict_emotions: bool, progress: Progress = _noop
+) -> list[SessionInputs]:
+    """Stage 1: validate every session, register each animal's sessions, one face size."""
+    progress("validate", 0, len(cfg.sessions))
+    inputs = []
+    for sc in cfg.sessions:
+        inputs.append(validate_session(sc, cfg, strict_emotions=strict_emotions))
+        progress("validate", 1, len(cfg.sessions))
+    if cfg.align_sessions:
+        progress("register", 0, None)
+        inputs = register_sessions(inputs)
+    return size_faces(inputs, cfg)
+
+
+def features_stage(
+    inputs: list[SessionInputs],
+    cfg: ProjectConfig,
+    out: Path,
+    *,
+    jobs: int = 1,
+    resume: bool = False,
+    scheduler: str | None = None,
+    progress: Progress = _noop,
+) -> list[SessionFeatures]:
+    """Stage 2: each session's feature store, here or on ``jobs`` processes / a scheduler."""
+    total = sum(s.n_frames_hint for s in inputs) or None
+    progress("features", 0, total)
+    if jobs <= 1 and scheduler is None:
+        return [
+            extract_session(
+                s, cfg, out, resume=resume, progress=lambda n: progress("features", n, total)
+            )
+            for s in inputs
+        ]
+    from mouseface.pipeline.parallel import map_sessions
+
+    return map_sessions(
+        inputs,
+        cfg,
+        out,
+        jobs=jobs,
+        resume=resume,
+        scheduler=scheduler,
+        on_done=lambda f: progress("features", f.inputs.n_frames_hint, total),
+    )
+
+
+def neutral_stage(
+    features: list[SessionFeatures], cfg: ProjectConfig, *, progress: Progress = _noop
+) -> list[SessionNeutral]:
+    """Stage 3: each session's trial windows, neutral prototype and ``change``."""
+    progress("prototypes", 0, len(features))
+    neutral = []
+    for f in features:
+        neutral.append(neutral_session(f, cfg))
+        progress("prototypes", 1, len(features))
+    return neutral
+
+
+def prototypes_stage(neutral: list[SessionNeutral], cfg: ProjectConfig, out: Path) -> Prototypes:
+    """Stage 4: per-animal and pooled prototypes; writes ``prototypes.nc``."""
+    protos = build_prototypes(neutral, cfg)
+    write_prototypes(protos, neutral, cfg, out)
+    return protos
+
+
+def strength_stage(
+    neutral: list[SessionNeutral], protos: Prototypes, out: Path, *, progress: Progress = _noop
+) -> list[SessionStrength]:
+    """Stage 5: per-frame strength of each session; writes ``sessions/<id>/frames.parquet``."""
+    progress("strength", 0, len(neutral))
+    strengths = []
+    for s in neutral:
+        st = session_strength(s, protos.emotions, protos.for_animal(s.animal))
+        write_frames(st, out)
+        strengths.append(st)
+        progress("strength", 1, len(neutral))
+    return strengths
+
+
+def trials_stage(strengths: list[SessionStrength]) -> pd.DataFrame:
+    """Stage 6: the trial table of all sessions, in session order."""
+    return pd.concat([trial_rows(st) for st in strengths], ignore_index=True)
+
+
+def decoding_stage(
+    neutral: list[SessionNeutral],
+    trials: pd.DataFrame,
+    cfg: ProjectConfig,
+    *,
+    progress: Progress = _noop,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Stage 7: decoders cross-validated by animal; trials get their out-of-fold predictions.
+
+    See :func:`mouseface.pipeline.project.decoding_dataset` (decoding table, trials, notes).
+    """
+    progress("decoding", 0, None)
+    return decoding_dataset(neutral, trials, cfg)
+
+
+def analyses_stage(result: RunResult, *, progress: Progress = _noop) -> None:
+    """Stage 8: the science analyses into ``analyses/``; their notes and summaries go into
+    ``result``."""
+    from mouseface.analyses import run_analyses
+
+    for name, res in run_analyses(result.out, progress=progress).items():
+        result.notes += res.notes
+        result.analyses[name] = res.summary
+
+
+def report_stage(out: Path, *, progress: Progress = _noop) -> Path:
+    """Stage 9: ``report.html``."""
+    from mouseface.report import build_report
+
+    progress("report", 0, 1)
+    path = build_report(out)
+    progress("report", 1, 1)
+    return path
+
+
+def _decode_error_notes(features: list[SessionFeatures]) -> list[str]:
+    return [
+        f"{f.id}: decoding stopped at frame {f.decode_error['frame']} ({f.decode_error['message']})"
+        for f in features
+        if f.decode_error
+    ]
+
+
+def _result(out: Path, trials: pd.DataFrame, decoding: pd.DataFrame, notes: list[str]) -> RunResult:
     result = RunResult(out=out, trials=trials, decoding=decoding, notes=notes)
     if not decoding.empty:
         acc = decoding[decoding["metric"].isin(["accuracy", "balanced_accuracy"])]
@@ -209,36 +317,24 @@ def run_project(
         result.balanced_accuracy = {
             k[1:]: float(v) for k, v in means.items() if k[0] == "balanced_accuracy"
         }
-    if analyses:
-        from mouseface.analyses import run_analyses
-
-        t0 = time.perf_counter()
-        for name, res in run_analyses(out, progress=progress).items():
-            result.notes += res.notes
-            result.analyses[name] = res.summary
-        timings["analyses_s"] = time.perf_counter() - t0
-    if report:
-        from mouseface.report import build_report
-
-        progress("report", 0, 1)
-        result.report = build_report(out)
-        progress("report", 1, 1)
     return result
 
 
 def _write_provenance(
     out: Path,
     cfg: ProjectConfig,
-    sessions: list[SessionData],
+    sessions: list[SessionFeatures],
     notes: list[str],
     timings: dict[str, float],
 ) -> None:
     inputs = {}
-    for s in sessions:
+    for f in sessions:
+        s = f.inputs
         inputs[str(s.cfg.video)] = s.video_sha256
         if s.cfg.events is not None:
             inputs[str(s.cfg.events)] = s.events_sha256
     face_w = cfg.hog.face_width
+    target = sessions[0].inputs.face_target
     prov = {
         "package": "mouseface",
         "version": __version__,
@@ -248,8 +344,8 @@ def _write_provenance(
         "parameters": {
             "hog": cfg.hog.model_dump(mode="json"),
             "face_size_rule": (
-                f"every face crop resized to {sessions[0].face_target[1]}x"
-                f"{sessions[0].face_target[0]} px (width {face_w}, height from the median crop "
+                f"every face crop resized to {target[1]}x"
+                f"{target[0]} px (width {face_w}, height from the median crop "
                 "aspect ratio) before HOG, so 32-px cells cover the same part of every face"
                 if face_w
                 else "HOG on the native crop size"
@@ -259,7 +355,7 @@ def _write_provenance(
             "strength": "Pearson r with the animal's emotion prototype (pooled if it has none)",
             "trial_strength": "response-window mean minus baseline-window mean",
         },
-        "sessions": {s.cfg.id: s.summary() for s in sessions},
+        "sessions": {f.id: f.summary() for f in sessions},
         "warnings": notes,
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }

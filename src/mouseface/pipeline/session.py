@@ -1,53 +1,81 @@
-"""Per-session steps of the pipeline (see :mod:`mouseface.pipeline.run`, which orders them).
+"""Per-session stages of the pipeline, each a function from one immutable value to the next.
 
-Feature stores are read in row chunks so that memory does not grow with video length.
+:class:`SessionInputs` (validated inputs) -> :class:`SessionFeatures` (the feature store and its
+per-frame series) -> :class:`SessionNeutral` (trial windows, neutral prototype, ``change``) ->
+:class:`SessionStrength` (per-frame strength against the prototypes) -> the session's frame table
+and trial rows. :mod:`mouseface.pipeline.run` orders them; the values are frozen dataclasses whose
+arrays are read-only, so a later stage cannot change what an earlier one computed. HOG stays on
+disk and is read in row blocks (:mod:`mouseface.io.feature_store`), so memory does not grow with
+video length.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import zarr
 
 from mouseface.errors import InputError
-from mouseface.expression.prototypes import (
-    Candidates,
-    neutral_prototype,
-    pearson_matrix,
-    pearson_rows,
-)
+from mouseface.expression.prototypes import pearson_matrix, pearson_rows, session_neutral
 from mouseface.expression.trials import good_or_all, trial_table, window_masks
 from mouseface.face.roi import check_roi, propose_roi
-from mouseface.features.extract import extract_features
+from mouseface.features.extract import common_face_size, extract_features
 from mouseface.features.motion import motion_outliers
 from mouseface.io.config import ProjectConfig, SessionConfig, trial_emotion
 from mouseface.io.events import check_events_in_video, read_events
+from mouseface.io.feature_store import iter_hog, open_store, read_rows, read_series
 from mouseface.io.outputs import atomic_dir, sha256_file, write_parquet_atomic
 from mouseface.io.video import VideoInfo, VideoReader, probe_video
 
 __all__ = [
-    "SessionData",
+    "SessionInputs",
+    "SessionFeatures",
+    "SessionNeutral",
+    "SessionStrength",
     "validate_session",
+    "register_sessions",
+    "size_faces",
     "extract_session",
-    "prepare_session",
-    "iter_hog",
-    "read_hog_rows",
-    "collect_candidates",
-    "session_strengths",
+    "neutral_session",
+    "session_strength",
+    "frame_table",
+    "write_frames",
+    "trial_rows",
 ]
 
-_ROWS = 8192
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    a.setflags(write=False)
+    return a
 
 
-@dataclass
-class SessionData:
-    """Everything the pipeline knows about one session (1-D series only; HOG stays on disk)."""
+@dataclass(frozen=True)
+class SessionInputs:
+    """One session's validated inputs (stage 1: validate).
+
+    Attributes
+    ----------
+    cfg : SessionConfig
+    events : DataFrame
+        The events table with an ``emotion`` column (and ``state`` filled from the config).
+    info : VideoInfo
+        What the video container says.
+    roi : (x, y, w, h) or None
+        Face crop in video pixels (None = whole frame).
+    video_sha256, events_sha256 : str
+        Hashes of the input files (provenance, resume key).
+    registration : dict or None
+        Transform onto the animal's first session (``align_sessions``), see
+        :func:`register_sessions`.
+    face_target : (int, int) or None
+        (h, w) every face crop is resized to before HOG (set by :func:`size_faces`).
+    """
 
     cfg: SessionConfig
     events: pd.DataFrame
@@ -55,22 +83,18 @@ class SessionData:
     roi: tuple[int, int, int, int] | None
     video_sha256: str
     events_sha256: str | None
-    store: Path | None = None
-    times: np.ndarray | None = None
-    motion: np.ndarray | None = None
-    dark: np.ndarray | None = None
-    saturated: np.ndarray | None = None
-    outlier: np.ndarray | None = None
-    good: np.ndarray | None = None
-    face_size: tuple[int, int] | None = None
-    decode_error: dict | None = None
-    resumed: bool = False
     registration: dict | None = None
-    reference: np.ndarray | None = None
     face_target: tuple[int, int] | None = None
-    masks: dict = field(default_factory=dict)
-    neutral: np.ndarray | None = None
-    change: np.ndarray | None = None
+
+    @property
+    def id(self) -> str:
+        """Session id."""
+        return self.cfg.id
+
+    @property
+    def animal(self) -> str:
+        """Animal of the session."""
+        return self.cfg.animal
 
     @property
     def n_frames_hint(self) -> int:
@@ -86,27 +110,163 @@ class SessionData:
             return (self.roi[3], self.roi[2])
         return (self.info.height, self.info.width)
 
+
+@dataclass(frozen=True)
+class SessionFeatures:
+    """One session's feature store and per-frame series (stage 2: features).
+
+    Attributes
+    ----------
+    inputs : SessionInputs
+    store : Path
+        ``sessions/<id>/features.zarr`` (HOG, read with :mod:`mouseface.io.feature_store`).
+    times : ndarray of float64, shape (n,)
+        Frame times (s).
+    motion : ndarray of float32, shape (n,)
+    dark, saturated, outlier : ndarray of bool, shape (n,)
+        Image flags and motion outliers (:func:`mouseface.features.motion.motion_outliers`).
+    good : ndarray of bool, shape (n,)
+        Neither dark nor saturated.
+    face_size : (int, int)
+        (h, w) of the crops HOG was computed on (px).
+    decode_error : dict or None
+        Where decoding the video stopped early, if it did.
+    resumed : bool
+        The store was reused (``--resume``) rather than computed.
+    """
+
+    inputs: SessionInputs
+    store: Path
+    times: np.ndarray
+    motion: np.ndarray
+    dark: np.ndarray
+    saturated: np.ndarray
+    outlier: np.ndarray
+    good: np.ndarray
+    face_size: tuple[int, int]
+    decode_error: dict | None = None
+    resumed: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("times", "motion", "dark", "saturated", "outlier", "good"):
+            _frozen(getattr(self, name))
+
+    @property
+    def id(self) -> str:
+        """Session id."""
+        return self.inputs.cfg.id
+
+    @property
+    def animal(self) -> str:
+        """Animal of the session."""
+        return self.inputs.cfg.animal
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The session's events table (see :class:`SessionInputs`)."""
+        return self.inputs.events
+
     @property
     def fps(self) -> float:
         """Median frame rate from the timestamps (frames/s)."""
-        if self.times is None or len(self.times) < 2:
-            return self.info.fps
+        if len(self.times) < 2:
+            return self.inputs.info.fps
         return float(1.0 / np.median(np.diff(self.times)))
 
     def summary(self) -> dict:
         """JSON-able summary for provenance."""
+        s = self.inputs
         return {
-            "animal": self.cfg.animal,
-            "n_frames": 0 if self.times is None else len(self.times),
+            "animal": s.cfg.animal,
+            "n_frames": len(self.times),
             "fps": round(self.fps, 4),
             "decode_error": self.decode_error,
-            "roi": list(self.roi) if self.roi else None,
+            "roi": list(s.roi) if s.roi else None,
             "face_size": list(self.face_size) if self.face_size else None,
-            "n_trials": len(self.events),
+            "n_trials": len(s.events),
             "resumed_features": self.resumed,
-            "registration": self.registration,
-            "flagged_frames": int((~self.good).sum()) if self.good is not None else None,
+            "registration": s.registration,
+            "flagged_frames": int((~self.good).sum()),
         }
+
+
+@dataclass(frozen=True)
+class SessionNeutral:
+    """One session's trial windows, neutral prototype and ``change`` (stage 3: neutral).
+
+    Attributes
+    ----------
+    features : SessionFeatures
+    masks : dict of str to list of ndarray of bool
+        ``{"baseline": [mask per trial], "response": [...]}``, each (n,).
+    neutral : ndarray of float32, shape (d,)
+        Mean HOG of the good baseline frames
+        (:func:`mouseface.expression.prototypes.session_neutral`).
+    change : ndarray of float32, shape (n,)
+        1 - Pearson r of every frame with ``neutral``.
+    """
+
+    features: SessionFeatures
+    masks: Mapping[str, list[np.ndarray]]
+    neutral: np.ndarray
+    change: np.ndarray
+
+    def __post_init__(self) -> None:
+        _frozen(self.neutral)
+        _frozen(self.change)
+        for ms in self.masks.values():
+            for m in ms:
+                _frozen(m)
+
+    @property
+    def id(self) -> str:
+        """Session id."""
+        return self.features.id
+
+    @property
+    def animal(self) -> str:
+        """Animal of the session."""
+        return self.features.animal
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The session's events table."""
+        return self.features.inputs.events
+
+    def good_rows(self, mask: np.ndarray) -> np.ndarray:
+        """Frame indices of ``mask`` without a quality flag, or all of ``mask`` if all have."""
+        return good_or_all(mask, self.features.good)
+
+    def hog_rows(self, index: np.ndarray) -> np.ndarray:
+        """HOG rows at sorted frame indices, float32 (len(index), d)."""
+        return read_rows(self.features.store, index)
+
+
+@dataclass(frozen=True)
+class SessionStrength:
+    """Per-frame expression strength of one session (stage 5: strength).
+
+    Attributes
+    ----------
+    neutral : SessionNeutral
+    emotions : tuple of str
+        Emotions in column order.
+    strength : ndarray of float32, shape (n, len(emotions))
+        Pearson r of every frame with the animal's prototype of each emotion (the pooled
+        prototype where the animal has none).
+    """
+
+    neutral: SessionNeutral
+    emotions: tuple[str, ...]
+    strength: np.ndarray
+
+    def __post_init__(self) -> None:
+        _frozen(self.strength)
+
+    @property
+    def id(self) -> str:
+        """Session id."""
+        return self.neutral.id
 
 
 def _sample_frames(video: Path, *, n: int = 300, step: int = 3) -> np.ndarray:
@@ -120,8 +280,24 @@ def _sample_frames(video: Path, *, n: int = 300, step: int = 3) -> np.ndarray:
 
 def validate_session(
     sc: SessionConfig, cfg: ProjectConfig, *, strict_emotions: bool
-) -> SessionData:
-    """Check one session's inputs before any work: video, ROI, events, emotion map."""
+) -> SessionInputs:
+    """Stage 1: check one session's inputs before any work (video, ROI, events, emotion map).
+
+    Parameters
+    ----------
+    sc : SessionConfig
+        The session's entry of the config.
+    cfg : ProjectConfig
+    strict_emotions : bool
+        A trial_type missing from ``cfg.emotions`` is an InputError; otherwise it is its own
+        label.
+
+    Returns
+    -------
+    SessionInputs
+        Without registration and face target (see :func:`register_sessions`,
+        :func:`size_faces`).
+    """
     info = probe_video(sc.video, fps=cfg.fps)
     if sc.roi == "auto":
         roi = propose_roi(_sample_frames(sc.video))
@@ -143,7 +319,7 @@ def validate_session(
         events["state"] = events["state"].where(events["state"].notna(), sc.state)
     if info.duration is not None:
         check_events_in_video(events, duration=info.duration, path=sc.events)
-    return SessionData(
+    return SessionInputs(
         cfg=sc,
         events=events,
         info=info,
@@ -153,7 +329,75 @@ def validate_session(
     )
 
 
-def _params_key(s: SessionData, cfg: ProjectConfig) -> str:
+def _reference_face(s: SessionInputs, *, n: int = 32) -> np.ndarray:
+    """Median of the session's first ``n`` face crops, uint8 (h, w): its reference face."""
+    first = next(VideoReader(s.cfg.video, roi=s.roi, chunk_size=n).chunks(warn=False))
+    return np.median(first.frames, axis=0).astype(np.uint8)
+
+
+def register_sessions(sessions: Sequence[SessionInputs]) -> list[SessionInputs]:
+    """Align each session's reference face to the first session of the same animal.
+
+    The transform (translation by phase correlation, rotation and scale search; see
+    :func:`mouseface.face.registration.estimate_transform`) is applied to every frame before
+    HOG, as the paper aligned sessions recorded on different days.
+
+    Returns
+    -------
+    list of SessionInputs
+        ``sessions`` with ``registration`` set: the transform, ``reference_session`` and the
+        reference crop ``shape`` (h, w).
+    """
+    from mouseface.face.registration import estimate_transform
+
+    first: dict[str, SessionInputs] = {}
+    faces: dict[str, np.ndarray] = {}
+
+    def face(s: SessionInputs) -> np.ndarray:
+        if s.cfg.id not in faces:
+            faces[s.cfg.id] = _reference_face(s)
+        return faces[s.cfg.id]
+
+    out = []
+    for s in sessions:
+        ref = first.setdefault(s.cfg.animal, s)
+        shape = list(face(ref).shape)
+        if ref is s:
+            reg = {
+                "reference_session": s.cfg.id,
+                "dy": 0.0,
+                "dx": 0.0,
+                "rotation": 0.0,
+                "scale": 1.0,
+                "score": 1.0,
+                "shape": shape,
+            }
+        else:
+            try:
+                t = estimate_transform(face(s), face(ref))
+            except InputError as exc:
+                raise InputError(
+                    f"session {s.cfg.id}: cannot register its face to session "
+                    f"{ref.cfg.id} of the same animal: {exc}"
+                ) from None
+            reg = {"reference_session": ref.cfg.id, **t.as_dict(), "shape": shape}
+        out.append(replace(s, registration=reg))
+    return out
+
+
+def size_faces(sessions: Sequence[SessionInputs], cfg: ProjectConfig) -> list[SessionInputs]:
+    """One face size for every session (:func:`~mouseface.features.extract.common_face_size`).
+
+    Returns
+    -------
+    list of SessionInputs
+        ``sessions`` with ``face_target`` (h, w) set.
+    """
+    face_hw = common_face_size([s.crop_hw for s in sessions], cfg.hog.face_width)
+    return [replace(s, face_target=face_hw) for s in sessions]
+
+
+def _params_key(s: SessionInputs, cfg: ProjectConfig) -> str:
     blob = json.dumps(
         {
             "video": s.video_sha256,
@@ -169,54 +413,12 @@ def _params_key(s: SessionData, cfg: ProjectConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def reference_face(s: SessionData, *, n: int = 32) -> np.ndarray:
-    """Median of the session's first ``n`` face crops, uint8 (h, w): its reference face."""
-    if s.reference is None:
-        first = next(VideoReader(s.cfg.video, roi=s.roi, chunk_size=n).chunks(warn=False))
-        s.reference = np.median(first.frames, axis=0).astype(np.uint8)
-    return s.reference
-
-
-def register_sessions(sessions: list[SessionData]) -> None:
-    """Align each session's reference face to the first session of the same animal.
-
-    The transform (translation by phase correlation, rotation and scale search; see
-    :func:`mouseface.face.estimate_transform`) is stored in ``s.registration`` and applied to
-    every frame before HOG, as the paper aligned sessions recorded on different days.
-    """
-    from mouseface.face.registration import estimate_transform
-
-    first: dict[str, SessionData] = {}
-    for s in sessions:
-        ref = first.setdefault(s.cfg.animal, s)
-        shape = list(reference_face(ref).shape)
-        if ref is s:
-            s.registration = {
-                "reference_session": s.cfg.id,
-                "dy": 0.0,
-                "dx": 0.0,
-                "rotation": 0.0,
-                "scale": 1.0,
-                "score": 1.0,
-                "shape": shape,
-            }
-            continue
-        try:
-            t = estimate_transform(reference_face(s), reference_face(ref))
-        except InputError as exc:
-            raise InputError(
-                f"session {s.cfg.id}: cannot register its face to session "
-                f"{ref.cfg.id} of the same animal: {exc}"
-            ) from None
-        s.registration = {"reference_session": ref.cfg.id, **t.as_dict(), "shape": shape}
-
-
-def _frame_transform(s: SessionData, cfg: ProjectConfig) -> Callable | None:
+def _frame_transform(s: SessionInputs, cfg: ProjectConfig) -> Callable | None:
     """Chunk transform: optional stabilisation onto the session's reference, then registration."""
     from mouseface.face.registration import Transform, apply_transform
     from mouseface.face.stabilise import Stabiliser
 
-    stab = Stabiliser(reference_face(s)).transform if cfg.stabilise else None
+    stab = Stabiliser(_reference_face(s)).transform if cfg.stabilise else None
     reg = s.registration
     if reg is not None and reg["reference_session"] == s.cfg.id:
         reg = None
@@ -237,27 +439,50 @@ def _frame_transform(s: SessionData, cfg: ProjectConfig) -> Callable | None:
     return apply
 
 
+def _reusable(store: Path, key: str) -> bool:
+    """The store exists, opens and was made from the same inputs and parameters."""
+    if not store.is_dir():
+        return False
+    try:
+        return open_store(store).attrs.get("params_key") == key
+    except (FileNotFoundError, ValueError, KeyError):
+        return False
+
+
 def extract_session(
-    s: SessionData,
+    s: SessionInputs,
     cfg: ProjectConfig,
     out: Path,
     *,
     resume: bool,
     n_jobs: int = 1,
     progress: Callable[[int], None] | None = None,
-) -> SessionData:
-    """Stream the session's video into ``out/sessions/<id>/features.zarr`` (or reuse it)."""
+) -> SessionFeatures:
+    """Stage 2: stream the video into ``out/sessions/<id>/features.zarr`` (or reuse it).
+
+    Parameters
+    ----------
+    s : SessionInputs
+        Registered and face-sized (:func:`register_sessions`, :func:`size_faces`).
+    cfg : ProjectConfig
+    out : Path
+        Output folder.
+    resume : bool
+        Reuse the store when its ``params_key`` matches (same video, ROI, HOG, registration,
+        face size).
+    n_jobs : int
+        HOG threads.
+    progress : callable, optional
+        Called with the number of frames done.
+
+    Returns
+    -------
+    SessionFeatures
+    """
     store = out / "sessions" / s.cfg.id / "features.zarr"
     key = _params_key(s, cfg)
-    g = None
-    if resume and store.is_dir():
-        try:
-            g = zarr.open_group(str(store), mode="r")
-            if g.attrs.get("params_key") != key:
-                g = None
-        except (FileNotFoundError, ValueError, KeyError):
-            g = None
-    if g is None:
+    resumed = resume and _reusable(store, key)
+    if not resumed:
         hog_params = cfg.hog.model_dump(exclude={"face_width"})
         crop_shape = tuple(s.registration["shape"]) if s.registration else None
         attrs = {
@@ -283,112 +508,114 @@ def extract_session(
                 crop_shape=crop_shape,
                 attrs=attrs,
             )
-        g = zarr.open_group(str(store), mode="r")
-    else:
-        s.resumed = True
-        if progress is not None:
-            progress(g["time"].shape[0])
-    s.store = store
-    s.times = g["time"][:]
-    s.motion = g["motion"][:]
-    s.dark = g["dark"][:]
-    s.saturated = g["saturated"][:]
-    s.face_size = tuple(g.attrs["face_size"])
-    s.decode_error = g.attrs.get("decode_error")
-    s.outlier = motion_outliers(s.motion)
-    s.good = ~(s.dark | s.saturated)
-    check_events_in_video(s.events, duration=float(s.times[-1]), path=s.cfg.events)
-    return s
+    series = read_series(store)
+    if resumed and progress is not None:
+        progress(len(series.times))
+    check_events_in_video(s.events, duration=float(series.times[-1]), path=s.cfg.events)
+    return SessionFeatures(
+        inputs=s,
+        store=store,
+        times=series.times,
+        motion=series.motion,
+        dark=series.dark,
+        saturated=series.saturated,
+        outlier=motion_outliers(series.motion),
+        good=~(series.dark | series.saturated),
+        face_size=series.face_size,
+        decode_error=series.decode_error,
+        resumed=resumed,
+    )
 
 
-def _hog_array(s: SessionData) -> zarr.Array:
-    return zarr.open_group(str(s.store), mode="r")["hog"]
-
-
-def iter_hog(s: SessionData, *, rows: int = _ROWS) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(start, hog[start:start + rows])`` over the session's feature store."""
-    arr = _hog_array(s)
-    for i in range(0, arr.shape[0], rows):
-        yield i, arr[i : i + rows]
-
-
-def read_hog_rows(s: SessionData, index: np.ndarray) -> np.ndarray:
-    """HOG rows at sorted frame indices, shape (len(index), n_features), float32."""
-    index = np.asarray(index, dtype=np.int64)
-    arr = _hog_array(s)
-    if len(index) == 0:
-        return np.zeros((0, arr.shape[1]), dtype=np.float32)
-    return arr.get_orthogonal_selection((index, slice(None)))
-
-
-def _union(masks: list[np.ndarray], n: int) -> np.ndarray:
-    out = np.zeros(n, dtype=bool)
-    for m in masks:
-        out |= m
-    return out
-
-
-def good_rows(s: SessionData, mask: np.ndarray) -> np.ndarray:
-    """Frame indices of ``mask`` without a quality flag, or all of ``mask`` if every one has."""
-    return good_or_all(mask, s.good)
-
-
-def prepare_session(s: SessionData, cfg: ProjectConfig) -> None:
-    """Trial windows, neutral prototype (good baseline frames) and per-frame ``change``."""
-    n = len(s.times)
-    s.masks = window_masks(s.times, s.events, windows=cfg.windows.model_dump(), source=s.cfg.events)
-    base = _union(s.masks["baseline"], n)
-    s.neutral = neutral_prototype(read_hog_rows(s, good_rows(s, base)))
+def neutral_session(f: SessionFeatures, cfg: ProjectConfig) -> SessionNeutral:
+    """Stage 3: trial windows, neutral prototype (good baseline frames), per-frame ``change``."""
+    n = len(f.times)
+    masks = window_masks(
+        f.times, f.events, windows=cfg.windows.model_dump(), source=f.inputs.cfg.events
+    )
+    base = np.zeros(n, dtype=bool)
+    for m in masks["baseline"]:
+        base |= m
+    neutral = session_neutral(f.store, base, f.good)
     change = np.empty(n, dtype=np.float32)
-    for i, block in iter_hog(s):
-        change[i : i + len(block)] = 1.0 - pearson_rows(block, s.neutral)
-    s.change = change
+    for i, block in iter_hog(f.store):
+        change[i : i + len(block)] = 1.0 - pearson_rows(block, neutral)
+    return SessionNeutral(features=f, masks=masks, neutral=neutral, change=change)
 
 
-def collect_candidates(sessions: list[SessionData], cfg: ProjectConfig) -> Candidates:
-    """Response-window frames (good ones where there are any) per (animal, emotion)."""
-    cands = Candidates(keep=max(200, cfg.prototype_frames))
-    for s in sessions:
-        for k, emo in enumerate(s.events["emotion"]):
-            m = s.masks["response"][k]
-            idx = good_rows(s, m)
-            cands.add(s.cfg.animal, emo, read_hog_rows(s, idx), 1.0 - s.change[idx])
-    return cands
+def session_strength(
+    s: SessionNeutral, emotions: Sequence[str], prototypes: np.ndarray
+) -> SessionStrength:
+    """Stage 5: Pearson r of every frame with each emotion's prototype.
+
+    Parameters
+    ----------
+    s : SessionNeutral
+    emotions : sequence of str
+        Emotion names, in the order of ``prototypes``.
+    prototypes : ndarray, shape (len(emotions), d)
+        The prototypes this session's animal is read out with.
+
+    Returns
+    -------
+    SessionStrength
+    """
+    f = s.features
+    strength = np.empty((len(f.times), len(emotions)), dtype=np.float32)
+    for i, block in iter_hog(f.store):
+        strength[i : i + len(block)] = pearson_matrix(block, prototypes)
+    return SessionStrength(neutral=s, emotions=tuple(emotions), strength=strength)
 
 
-def session_strengths(s: SessionData, protos: dict, cfg: ProjectConfig, out: Path) -> pd.DataFrame:
-    """Per-frame strengths -> ``frames.parquet``; returns the session's trial rows."""
-    emotions = list(protos["pooled"])
-    P = np.stack([protos["animal"].get((s.cfg.animal, e), protos["pooled"][e]) for e in emotions])
-    n = len(s.times)
-    strength = np.empty((n, len(emotions)), dtype=np.float32)
-    for i, block in iter_hog(s):
-        strength[i : i + len(block)] = pearson_matrix(block, P)
+def frame_table(st: SessionStrength) -> pd.DataFrame:
+    """Per-frame table of a session (``sessions/<id>/frames.parquet``).
+
+    Columns: frame, time (s), motion, dark, saturated, motion_outlier, good, change and one
+    ``strength_<emotion>`` per emotion.
+    """
+    s = st.neutral
+    f = s.features
     frames = pd.DataFrame(
         {
-            "frame": np.arange(n),
-            "time": s.times,
-            "motion": s.motion,
-            "dark": s.dark,
-            "saturated": s.saturated,
-            "motion_outlier": s.outlier,
-            "good": s.good,
+            "frame": np.arange(len(f.times)),
+            "time": f.times,
+            "motion": f.motion,
+            "dark": f.dark,
+            "saturated": f.saturated,
+            "motion_outlier": f.outlier,
+            "good": f.good,
             "change": s.change,
         }
     )
-    for j, e in enumerate(emotions):
-        frames[f"strength_{e}"] = strength[:, j]
-    write_parquet_atomic(out / "sessions" / s.cfg.id / "frames.parquet", frames)
+    for j, e in enumerate(st.emotions):
+        frames[f"strength_{e}"] = st.strength[:, j]
+    return frames
+
+
+def write_frames(st: SessionStrength, out: Path) -> Path:
+    """Write :func:`frame_table` to ``out/sessions/<id>/frames.parquet`` (atomically)."""
+    path = out / "sessions" / st.id / "frames.parquet"
+    write_parquet_atomic(path, frame_table(st))
+    return path
+
+
+def trial_rows(st: SessionStrength) -> pd.DataFrame:
+    """Stage 6: the session's rows of the trial table, with session, animal and emotion columns.
+
+    See :func:`mouseface.expression.trials.trial_table` for the other columns.
+    """
+    s = st.neutral
+    f = s.features
     table = trial_table(
-        s.events,
-        s.times,
+        f.events,
+        f.times,
         s.change,
-        {e: strength[:, j] for j, e in enumerate(emotions)},
-        good=s.good,
-        still=~s.outlier,
+        {e: st.strength[:, j] for j, e in enumerate(st.emotions)},
+        good=f.good,
+        still=~f.outlier,
         masks=s.masks,
     )
-    table.insert(0, "animal", s.cfg.animal)
-    table.insert(0, "session", s.cfg.id)
-    table.insert(4, "emotion", s.events["emotion"].to_numpy())
+    table.insert(0, "animal", f.animal)
+    table.insert(0, "session", f.id)
+    table.insert(4, "emotion", f.events["emotion"].to_numpy())
     return table
