@@ -12,8 +12,10 @@ the session's first video frame, so NWB times equal the ``time`` / ``onset`` of 
 - ``acquisition/face_video``: an ``ImageSeries`` that links the source video (external file,
   path relative to the NWB file) with the frame times, so the file can be read back as an input
   with :func:`mouseface.io.nwb_input.read_nwb_session`;
-- ``intervals/trials``: ``trials.parquet`` rows of the session (``start_time`` = onset,
-  ``stop_time`` = onset + duration, every other column as it is);
+- ``intervals/trials``: ``trials.parquet`` rows of the session, every column as it is
+  (``onset`` and ``duration`` of the stimulus included); ``start_time`` / ``stop_time`` span the
+  trial's analysis windows (baseline start to the later of response end and stimulus end, from
+  the run's ``windows``; NWB needs stop > start, which a 0-s stimulus would not give);
 - ``events/stimulus_events``: the stimuli as an ``EventsTable`` (the ndx-events ``EventsTable``,
   part of the NWB core schema since 2.10: pynwb >= 4 writes it without the extension);
 - ``analysis/neurons`` and ``analysis/opto``: the session's rows of ``neurons.parquet`` /
@@ -269,7 +271,7 @@ def export_session_nwb(
     if opts.link_video:
         _add_video(nwbfile, prov, session_id, times, path, pynwb)
     if trials is not None and not trials.empty:
-        _add_trials(nwbfile, trials)
+        _add_trials(nwbfile, trials, _windows(prov))
         _add_events(nwbfile, trials)
     for name, what in (("neurons", "neuron"), ("opto", "optogenetic-stimulation")):
         table = _nwb.read_table(out_dir / f"{name}.parquet", session=session_id)
@@ -524,21 +526,35 @@ def _trial_description(col: str) -> str:
     return f"trials.parquet column '{col}'"
 
 
-def _add_trials(nwbfile: Any, trials: pd.DataFrame) -> None:
+def _windows(prov: dict) -> tuple[float, float]:
+    """(baseline start, response end) in s from onset, from the run's config (default -2, 2)."""
+    win = prov.get("config", {}).get("windows") or {}
+    try:
+        return float(win.get("baseline", [-2.0])[0]), float(win.get("response", [0, 2.0])[-1])
+    except (TypeError, ValueError, IndexError):
+        return -2.0, 2.0
+
+
+def _add_trials(nwbfile: Any, trials: pd.DataFrame, window: tuple[float, float]) -> None:
     onset = trials["onset"].to_numpy(dtype=np.float64)
     duration = (
         trials["duration"].fillna(0.0).to_numpy(dtype=np.float64)
         if "duration" in trials.columns
         else np.zeros_like(onset)
     )
-    cols = [c for c in trials.columns if c not in ("onset", "duration")]
+    # a trial spans its analysis windows (a stimulus may have duration 0, and NWB intervals
+    # need stop > start); the stimulus itself is in the onset / duration columns
+    start = np.maximum(onset + min(window[0], 0.0), 0.0)
+    stop = onset + np.maximum(max(window[1], 0.0), duration)
+    stop = np.where(stop > start, stop, start + 1e-3)
+    cols = list(trials.columns)
     for c in cols:
         nwbfile.add_trial_column(name=c, description=_trial_description(c))
     data = {c: _nwb.column_data(trials[c]) for c in cols}
     for i in range(len(trials)):
         nwbfile.add_trial(
-            start_time=float(onset[i]),
-            stop_time=float(onset[i] + duration[i]),
+            start_time=float(start[i]),
+            stop_time=float(stop[i]),
             **{c: data[c][i] for c in cols},
         )
 
