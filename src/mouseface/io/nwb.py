@@ -267,7 +267,7 @@ def export_session_nwb(
     )
     _add_frame_series(behavior, frames, times, pynwb)
     if features is not None:
-        _add_face(behavior, features, times, pynwb)
+        _add_face(behavior, features, times, _video_path(prov, session_id), pynwb)
     if opts.link_video:
         _add_video(nwbfile, prov, session_id, times, path, pynwb)
     if trials is not None and not trials.empty:
@@ -409,7 +409,30 @@ def _label_codes(values: pd.Series) -> tuple[np.ndarray, str]:
     return codes, f"decoder label per frame as a code: {legend}; -1 = none"
 
 
-def _add_face(module: Any, features: Any, times: np.ndarray, pynwb: Any) -> None:
+def _video_path(prov: dict, session_id: str) -> Path | None:
+    for s in prov.get("config", {}).get("sessions", []) or []:
+        if str(s.get("id")) == session_id and s.get("video"):
+            return Path(s["video"])
+    return None
+
+
+def _whole_frame(video: Path | None) -> list[int] | None:
+    """ROI of the whole frame (0, 0, width, height) of ``video``, None if it cannot be read."""
+    if video is None or not video.is_file():
+        return None
+    import av
+
+    try:
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            return [0, 0, int(stream.width), int(stream.height)]
+    except (av.error.FFmpegError, IndexError):
+        return None
+
+
+def _add_face(
+    module: Any, features: Any, times: np.ndarray, video: Path | None, pynwb: Any
+) -> None:
     from hdmf.common import DynamicTable, VectorData
     from pynwb.base import Images
     from pynwb.image import GrayscaleImage
@@ -427,6 +450,8 @@ def _add_face(module: Any, features: Any, times: np.ndarray, pynwb: Any) -> None
             )
         )
     roi = features.attrs.get("roi")
+    if roi is None:  # no ROI given: the whole frame was the face crop
+        roi = _whole_frame(video)
     if roi is not None and len(roi) == 4:
         face = features.attrs.get("face_size") or [np.nan, np.nan]
         cols = {
@@ -467,10 +492,7 @@ def _add_face(module: Any, features: Any, times: np.ndarray, pynwb: Any) -> None
 def _add_video(
     nwbfile: Any, prov: dict, session_id: str, times: np.ndarray, path: Path, pynwb: Any
 ) -> None:
-    video = None
-    for s in prov.get("config", {}).get("sessions", []) or []:
-        if str(s.get("id")) == session_id and s.get("video"):
-            video = Path(s["video"])
+    video = _video_path(prov, session_id)
     if video is None:
         return
     rel = os.path.relpath(video.resolve(), path.resolve().parent)
