@@ -397,7 +397,8 @@ def _add_frame_series(module: Any, frames: pd.DataFrame, times: np.ndarray, pynw
             **_time_kwargs(times, first),
         )
         module.add(ts)
-        first = first or ts
+        if first is None:
+            first = ts
 
 
 def _label_codes(values: pd.Series) -> tuple[np.ndarray, str]:
