@@ -370,7 +370,15 @@ def _table_events(
     else:
         out["state"] = None
     if "trial" in df.columns:
-        out["trial"] = pd.to_numeric(df["trial"], errors="raise").astype(np.int64).to_numpy()
+        trial = pd.to_numeric(df["trial"], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(trial) | (trial != np.round(trial))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{path}: table {where}, row {i}: 'trial' is {trial[i]:g}, not an "
+                "integer id; write integer trial ids or drop the column"
+            )
+        out["trial"] = trial.astype(np.int64)
     else:
         out["trial"] = np.arange(1, len(out) + 1)
     return out[list(EVENT_COLUMNS)]

@@ -511,3 +511,13 @@ def test_read_reports_ophys_and_opto_paths(tmp_path: Path) -> None:
     s = read_nwb_session(path)
     assert s.has_ophys and s.ophys_series == ("acquisition/twop",)
     assert s.has_opto and "stimulus/presentation/laser" in s.opto_series
+
+
+def test_read_non_integer_trial_ids(tmp_path: Path) -> None:
+    nwbfile = _nwbfile()
+    nwbfile.add_trial_column("trial_type", "stimulus name")
+    nwbfile.add_trial_column("trial", "trial id")
+    nwbfile.add_trial(start_time=1.0, stop_time=2.0, trial_type="sucrose", trial=1.5)
+    path = _write(nwbfile, tmp_path / "rig.nwb")
+    with pytest.raises(InputError, match=r"row 0: 'trial' is 1\.5, not an integer"):
+        read_nwb_session(path, require_video=False)
