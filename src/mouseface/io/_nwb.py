@@ -43,10 +43,10 @@ def require_pynwb() -> Any:
 
 def text_column(values: pd.Series) -> list[str]:
     """Strings of a column, with None / NaN written as :data:`MISSING_TEXT`."""
-    return [MISSING_TEXT if _is_missing(v) else str(v) for v in values]
+    return [MISSING_TEXT if is_missing(v) else str(v) for v in values]
 
 
-def _is_missing(v: Any) -> bool:
+def is_missing(v: Any) -> bool:
     if v is None:
         return True
     try:

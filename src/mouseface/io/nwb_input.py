@@ -364,7 +364,7 @@ def _table_events(
     )
     if state_col in df.columns:
         state = [
-            None if _nwb._is_missing(v) or v == _nwb.MISSING_TEXT else str(v) for v in df[state_col]
+            None if _nwb.is_missing(v) or v == _nwb.MISSING_TEXT else str(v) for v in df[state_col]
         ]
         out["state"] = pd.Series(state, dtype=object)
     else:
