@@ -296,15 +296,14 @@ def _frame_hist(
                 mag[x] = abs(gr)
                 bins[x] = sp[0] if gr == 0.0 else sp[2]
         _row_bins(cur, prv, nxt, 1, x1, coef, tol, sp, mag, bins)
+        n_exact = 0
         for x in range(wc):
-            ibins[x] = np.int32(bins[x])
-        # float32 running sums per cell and bin, in scikit-image's row-major order; cells are
-        # interleaved so that consecutive additions are independent
-        for j in range(cc):
-            for k in range(ncc):
-                x = k * cc + j
-                b = ibins[x]
-                if b < 0:
+            b = np.int32(bins[x])
+            ibins[x] = b
+            n_exact += b < 0
+        if n_exact > 0:  # pixels near a bin edge: the exact formula
+            for x in range(wc):
+                if ibins[x] < 0:
                     gc = 0.0
                     if 0 < x < w - 1:
                         gc = np.float64(cur[x + 1] - cur[x - 1])
@@ -318,7 +317,13 @@ def _frame_hist(
                         )  # fmt: skip
                         if b < 0:
                             return False
-                i = k * nb + b
+                    ibins[x] = b
+        # float32 running sums per cell and bin, in scikit-image's row-major order; cells are
+        # interleaved so that consecutive additions are independent
+        for j in range(cc):
+            for k in range(ncc):
+                x = k * cc + j
+                i = k * nb + ibins[x]
                 acc[i] = acc[i] + mag[x]
         if y % cr == cr - 1:
             r = y // cr
