@@ -22,6 +22,7 @@ from mouseface.errors import InputError
 
 __all__ = [
     "HogParams",
+    "NeuralConfig",
     "Windows",
     "SessionConfig",
     "ProjectConfig",
@@ -64,8 +65,43 @@ class Windows(BaseModel):
         return v
 
 
+class NeuralConfig(BaseModel):
+    """A session's neural recording and how its clock maps onto the video's.
+
+    ``path``: a suite2p folder (``plane*/`` inside), an NWB file or a table (CSV/TSV/parquet,
+    neurons as columns and a ``time`` column); ``format`` names the reader when the path does not
+    tell (``suite2p``, ``nwb``, ``table``). The imaging clock: a sync-pulse table ``sync`` (TTL
+    edge times of both clocks, linear fit), or ``rate`` (Hz) and ``offset`` (s, video time of the
+    first imaging sample), or neither (the file's timestamps are already on the video clock).
+    Raw fluorescence is turned into dF/F with neuropil coefficient ``neuropil`` and a running
+    ``baseline_percentile`` baseline over ``baseline_window`` seconds.
+    """
+
+    model_config = _STRICT
+    path: Path
+    format: Literal["suite2p", "nwb", "table"] | None = None
+    sync: Path | None = None
+    rate: float | None = Field(None, gt=0)
+    offset: float | None = None
+    neuropil: float = Field(0.7, ge=0, le=2)
+    baseline_window: float = Field(60.0, gt=0)
+    baseline_percentile: float = Field(8.0, gt=0, lt=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_only(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str | Path) else v
+
+
 class SessionConfig(BaseModel):
-    """One recording session: a video of one animal and its events table."""
+    """One recording session: a video of one animal and its events table.
+
+    ``neural``: the session's neural recording (:class:`NeuralConfig`, or just its path).
+    ``opto``: a laser-epoch table (onset, duration, frequency, power, target; sham epochs have
+    target ``sham``); a session with ``opto`` and no ``events`` is an optogenetics session: its
+    epochs are not emotion trials, the face is read with its animal's prototypes and the
+    stimulation's effect goes to ``opto.parquet``.
+    """
 
     model_config = _STRICT
     id: str = Field(min_length=1)
@@ -74,7 +110,7 @@ class SessionConfig(BaseModel):
     events: Path | None = None
     roi: tuple[int, int, int, int] | Literal["auto"] | None = None
     state: str | None = None
-    neural: Path | None = None
+    neural: NeuralConfig | None = None
     opto: Path | None = None
 
     @field_validator("id")
@@ -170,12 +206,14 @@ def config_from_dict(
     except ValidationError as exc:
         raise InputError(_format_error(exc, source)) from None
     base = Path(base)
-    sessions = [
-        s.model_copy(
-            update={k: _resolve(getattr(s, k), base) for k in ("video", "events", "neural", "opto")}
-        )
-        for s in cfg.sessions
-    ]
+    sessions = []
+    for s in cfg.sessions:
+        update = {k: _resolve(getattr(s, k), base) for k in ("video", "events", "opto")}
+        if s.neural is not None:
+            update["neural"] = s.neural.model_copy(
+                update={k: _resolve(getattr(s.neural, k), base) for k in ("path", "sync")}
+            )
+        sessions.append(s.model_copy(update=update))
     return cfg.model_copy(update={"sessions": sessions})
 
 

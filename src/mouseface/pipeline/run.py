@@ -14,7 +14,11 @@
    ``sessions/<id>/frames.parquet``;
 6. trials: one row per trial (``trials.parquet``);
 7. decoding: decoders cross-validated by animal (``decoding.parquet``, trial predictions);
-8. analyses (``analyses/``) and 9. report (``report.html``); ``provenance.json`` records inputs,
+8. neurons and light: sessions with a neural recording -> ``neurons.parquet``; sessions with a
+   laser table -> ``opto.parquet`` (:mod:`mouseface.pipeline.neural_steps`); an
+   optogenetics-only session (``opto``, no ``events``) has no emotion trials: it gets features,
+   neutral face and strength, but gives no prototype, trial or decoder training frame;
+9. analyses (``analyses/``) and 10. report (``report.html``); ``provenance.json`` records inputs,
    parameters and timings.
 """
 
@@ -32,6 +36,12 @@ import pandas as pd
 from mouseface import __version__
 from mouseface.io.config import ProjectConfig, config_from_dict
 from mouseface.io.outputs import write_json_atomic, write_parquet_atomic
+from mouseface.pipeline.neural_steps import (
+    neural_session,
+    opto_session,
+    write_neural,
+    write_opto,
+)
 from mouseface.pipeline.project import (
     Prototypes,
     build_prototypes,
@@ -147,14 +157,19 @@ def run_project(
         )
     with clock("expression_s"):
         neutral = neutral_stage(features, cfg, progress=progress)
-        protos = prototypes_stage(neutral, cfg, out)
+        emotion = [s for s in neutral if not s.features.inputs.opto_only]
+        protos = prototypes_stage(emotion, cfg, out)
         strengths = strength_stage(neutral, protos, out, progress=progress)
-        trials = trials_stage(strengths)
+        trials = trials_stage([st for st in strengths if not st.neutral.features.inputs.opto_only])
     with clock("decoding_s"):
-        decoding, trials, notes = decoding_stage(neutral, trials, cfg, progress=progress)
+        decoding, trials, notes = decoding_stage(emotion, trials, cfg, progress=progress)
     notes += _decode_error_notes(features)
     write_parquet_atomic(out / "trials.parquet", trials)
     write_parquet_atomic(out / "decoding.parquet", decoding)
+    with clock("neural_s"):
+        neural_stage(inputs, trials, cfg, out, progress=progress)
+    with clock("opto_s"):
+        opto_stage(inputs, out, progress=progress)
     timings["total_s"] = time.perf_counter() - t_start
     _write_provenance(out, cfg, features, notes, timings)
     result = _result(out, trials, decoding, notes)
@@ -278,6 +293,44 @@ def decoding_stage(
     """
     progress("decoding", 0, None)
     return decoding_dataset(neutral, trials, cfg)
+
+
+def neural_stage(
+    inputs: list[SessionInputs],
+    trials: pd.DataFrame,
+    cfg: ProjectConfig,
+    out: Path,
+    *,
+    progress: Progress = _noop,
+) -> None:
+    """Stage 8a: neurons of every session with ``neural`` against its face
+    (``neurons.parquet`` and the tables the report draws from)."""
+    imaged = [s for s in inputs if s.cfg.neural is not None]
+    if not imaged:
+        return
+    progress("neurons", 0, len(imaged))
+    results = []
+    for s in imaged:
+        frames = pd.read_parquet(out / "sessions" / s.id / "frames.parquet")
+        results.append(neural_session(s, frames, trials[trials["session"] == s.id], cfg))
+        progress("neurons", 1, len(imaged))
+    write_neural(results, out)
+
+
+def opto_stage(inputs: list[SessionInputs], out: Path, *, progress: Progress = _noop) -> None:
+    """Stage 8b: the face in laser epochs of every session with ``opto`` (``opto.parquet``)."""
+    stimulated = [s for s in inputs if s.laser is not None]
+    if not stimulated:
+        return
+    progress("opto", 0, len(stimulated))
+    tables, locked = [], []
+    for s in stimulated:
+        frames = pd.read_parquet(out / "sessions" / s.id / "frames.parquet")
+        table, lk = opto_session(s, frames)
+        tables.append(table)
+        locked.append(lk)
+        progress("opto", 1, len(stimulated))
+    write_opto(tables, locked, out)
 
 
 def analyses_stage(result: RunResult, *, progress: Progress = _noop) -> None:

@@ -31,6 +31,7 @@ from mouseface.io.events import check_events_in_video, read_events
 from mouseface.io.feature_store import iter_hog, open_store, read_rows, read_series
 from mouseface.io.outputs import atomic_dir, sha256_file, write_parquet_atomic
 from mouseface.io.video import VideoInfo, VideoReader, probe_video
+from mouseface.neural.laser import read_laser_table
 
 __all__ = [
     "SessionInputs",
@@ -38,6 +39,7 @@ __all__ = [
     "SessionNeutral",
     "SessionStrength",
     "validate_session",
+    "laser_events",
     "register_sessions",
     "size_faces",
     "extract_session",
@@ -75,6 +77,11 @@ class SessionInputs:
         :func:`register_sessions`.
     face_target : (int, int) or None
         (h, w) every face crop is resized to before HOG (set by :func:`size_faces`).
+    laser : DataFrame or None
+        The checked laser-epoch table (:func:`mouseface.neural.laser.read_laser_table`) of a
+        session with ``opto``. In an optogenetics-only session (``opto`` and no ``events``) the
+        epochs are also its ``events`` (``emotion`` None): they give the baseline windows of its
+        neutral face but are not emotion trials.
     """
 
     cfg: SessionConfig
@@ -85,6 +92,12 @@ class SessionInputs:
     events_sha256: str | None
     registration: dict | None = None
     face_target: tuple[int, int] | None = None
+    laser: pd.DataFrame | None = None
+
+    @property
+    def opto_only(self) -> bool:
+        """An optogenetics session without emotion trials (``opto`` and no ``events``)."""
+        return self.cfg.opto is not None and self.cfg.events is None
 
     @property
     def id(self) -> str:
@@ -305,27 +318,53 @@ def validate_session(
         roi = None
     else:
         roi = check_roi(sc.roi, (info.height, info.width), source=str(sc.video))
-    if sc.events is None:
+    laser = None
+    if sc.opto is not None:
+        laser = read_laser_table(sc.opto)
+        if info.duration is not None:
+            check_events_in_video(laser, duration=info.duration, path=sc.opto)
+    if sc.events is None and laser is None:
         raise InputError(
             f"session {sc.id}: no events file; give 'events: <file.tsv>' with the "
-            "stimulus onsets (or make one with 'mouseface events from-video')"
+            "stimulus onsets (or make one with 'mouseface events from-video'), or 'opto: "
+            "<laser.tsv>' for an optogenetics session"
         )
-    events = read_events(sc.events)
-    events["emotion"] = [
-        trial_emotion(t, cfg.emotions, source=str(sc.events), strict=strict_emotions)
-        for t in events["trial_type"]
-    ]
-    if sc.state is not None:
-        events["state"] = events["state"].where(events["state"].notna(), sc.state)
-    if info.duration is not None:
-        check_events_in_video(events, duration=info.duration, path=sc.events)
+    if sc.events is None:
+        events = laser_events(laser, state=sc.state)
+    else:
+        events = read_events(sc.events)
+        events["emotion"] = [
+            trial_emotion(t, cfg.emotions, source=str(sc.events), strict=strict_emotions)
+            for t in events["trial_type"]
+        ]
+        if sc.state is not None:
+            events["state"] = events["state"].where(events["state"].notna(), sc.state)
+        if info.duration is not None:
+            check_events_in_video(events, duration=info.duration, path=sc.events)
     return SessionInputs(
         cfg=sc,
         events=events,
         info=info,
         roi=roi,
         video_sha256=sha256_file(sc.video),
-        events_sha256=sha256_file(sc.events),
+        events_sha256=sha256_file(sc.events if sc.events is not None else sc.opto),
+        laser=laser,
+    )
+
+
+def laser_events(laser: pd.DataFrame, *, state: str | None = None) -> pd.DataFrame:
+    """A laser-epoch table as an events table (``trial_type`` = target, ``intensity`` = power,
+    ``emotion`` None): the epochs' windows give an optogenetics session its baseline frames."""
+    return pd.DataFrame(
+        {
+            "onset": laser["onset"].to_numpy(float),
+            "duration": laser["duration"].to_numpy(float),
+            "trial_type": laser["target"].astype(str).to_numpy(),
+            "intensity": laser["power"].to_numpy(float),
+            "state": state,
+            "trial": np.arange(len(laser)),
+            "emotion": None,
+        }
     )
 
 
@@ -511,7 +550,9 @@ def extract_session(
     series = read_series(store)
     if resumed and progress is not None:
         progress(len(series.times))
-    check_events_in_video(s.events, duration=float(series.times[-1]), path=s.cfg.events)
+    check_events_in_video(
+        s.events, duration=float(series.times[-1]), path=s.cfg.events or s.cfg.opto
+    )
     return SessionFeatures(
         inputs=s,
         store=store,
