@@ -13,7 +13,7 @@ Layout (``W`` = face width in pixels, ``H`` = face height)::
     +-----------------------+
     | strength traces       |   TRACE_H rows (the last ``window`` seconds, now at the right)
     +-----------------------+
-    | caption               |   CAPTION_H rows
+    | caption               |   CAPTION_LINE_H rows per line
     +-----------------------+
 """
 
@@ -29,7 +29,8 @@ from mouseface.report.glyphs import hog_glyph
 
 LABEL_H = 40
 TRACE_H = 170
-CAPTION_H = 22
+CAPTION_LINE_H = 16
+_CAPTION_SCALE = 0.38
 _MARGIN_L = 44  # room for the y tick labels
 _MARGIN_R = 110  # room for the legend
 _MARGIN_B = 18  # room for the x tick labels
@@ -69,14 +70,27 @@ class Layout:
     caption_box: tuple[int, int, int, int]
 
 
-def make_layout(face_hw: tuple[int, int]) -> Layout:
+def wrap_caption(text: str, width: int) -> list[str]:
+    """Split ``text`` at spaces into lines that fit ``width`` pixels in the caption's font."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        trial = f"{lines[-1]} {word}" if lines else word
+        fits = cv2.getTextSize(trial, _FONT, _CAPTION_SCALE, 1)[0][0] <= width - 8
+        if lines and fits:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines
+
+
+def make_layout(face_hw: tuple[int, int], *, caption_lines: int = 1) -> Layout:
     """Layout for a face panel of ``face_hw = (H, W)`` pixels (W even)."""
     h, w = (int(v) for v in face_hw)
     width = 2 * w
     y_label = h
     y_trace = y_label + LABEL_H
     y_caption = y_trace + TRACE_H
-    height = y_caption + CAPTION_H
+    height = y_caption + CAPTION_LINE_H * max(1, caption_lines) + 4
     height += height % 2
     return Layout(
         width=width,
@@ -113,8 +127,9 @@ class FramePainter:
         Seconds of trace shown, ending at the current frame.
     bands : sequence of (onset, offset, name)
         Stimulus periods (s) shaded behind the traces.
-    caption : str
-        Static text under the traces (what the label, glyph and traces are).
+    caption : sequence of str
+        Static lines under the traces (what the label, glyph and traces are); see
+        :func:`wrap_caption`.
     """
 
     def __init__(
@@ -129,7 +144,7 @@ class FramePainter:
         glyph_vmax: float | None,
         window: float,
         bands: Sequence[tuple[float, float, str]] = (),
-        caption: str = "",
+        caption: Sequence[str] = (),
     ) -> None:
         self.layout = layout
         self._t = np.asarray(times, dtype=np.float64)
@@ -161,7 +176,7 @@ class FramePainter:
         px, py, pw, ph = self._plot
         return int(round(py + (self._hi - v) / (self._hi - self._lo) * (ph - 1)))
 
-    def _draw_background(self, caption: str) -> np.ndarray:
+    def _draw_background(self, caption: Sequence[str]) -> np.ndarray:
         lay = self.layout
         img = np.zeros((lay.height, lay.width, 3), dtype=np.uint8)
         px, py, pw, ph = self._plot
@@ -185,7 +200,9 @@ class FramePainter:
             cv2.line(img, (lx, yy - 4), (lx + 14, yy - 4), self._rgb.get(e, _WHITE), 2)
             cv2.putText(img, e[:12], (lx + 18, yy), _FONT, 0.4, _TEXT, 1, cv2.LINE_AA)
         cx, cy, cw, ch = lay.caption_box
-        cv2.putText(img, caption, (cx + 4, cy + 15), _FONT, 0.38, _TEXT, 1, cv2.LINE_AA)
+        for k, line in enumerate(caption):
+            org = (cx + 4, cy + 13 + CAPTION_LINE_H * k)
+            cv2.putText(img, line, org, _FONT, _CAPTION_SCALE, _TEXT, 1, cv2.LINE_AA)
         return img
 
     # ------------------------------------------------------------------ per frame

@@ -36,7 +36,7 @@ from mouseface.errors import InputError
 from mouseface.features.extract import resize_faces
 from mouseface.io.video import VideoReader
 from mouseface.io.writer import write_video
-from mouseface.report._overlay_frame import FramePainter, Layout, make_layout
+from mouseface.report._overlay_frame import FramePainter, Layout, make_layout, wrap_caption
 from mouseface.report.figures import emotion_colours
 
 __all__ = ["OverlayResult", "render_overlay", "overlay_sessions"]
@@ -338,7 +338,6 @@ def render_overlay(
     scale = disp_w / fw
     disp_h = max(2, int(round(fh * scale)))
     cy, cx, n_or, cell_px, stored = _glyph_grid(s, scale)
-    layout = make_layout((disp_h, disp_w))
     glyph_source = "features.zarr" if stored else "recomputed"
     hog_rows = _hog_source(s, stored, i0, i1)
     vmax = _glyph_vmax(s, stored, i0, i1)
@@ -347,9 +346,11 @@ def render_overlay(
         if label_source == "predicted"
         else "label: largest strength_<e> (no decoder labels in frames.parquet)"
     )
-    caption = (
-        f"{session}   {what}   glyph: HOG ({glyph_source})   traces: strength, last {window:g} s"
+    caption = wrap_caption(
+        f"{session}   {what}   glyph: HOG ({glyph_source})   traces: strength, last {window:g} s",
+        2 * disp_w,
     )
+    layout = make_layout((disp_h, disp_w), caption_lines=len(caption))
     names = ["neutral", *emotions, *sorted({v for v in labels if v} - {"neutral", *emotions})]
     painter = FramePainter(
         layout,
