@@ -6,7 +6,9 @@ For talks and for checking the method by eye: :func:`render_overlay` reads a run
 with the session's face ROI, and encodes an H.264 MP4 (:func:`mouseface.io.writer.write_video`,
 streaming and atomic) whose every frame shows
 
-- the face crop, resized to the size HOG was computed on (``face_size`` of features.zarr);
+- the face crop as read with the ROI, resized to the size HOG was computed on (``face_size`` of
+  features.zarr); when the run registered or stabilised the faces, HOG saw the aligned crop and
+  the panel shows the crop before alignment;
 - beside it the frame's HOG as a glyph (:func:`mouseface.report.glyphs.hog_glyph`), from the
   feature store, or recomputed with :func:`mouseface.hog` when the store is absent or its HOG
   used blocks of more than one cell;
@@ -105,6 +107,7 @@ class _Session:
     hog_params: dict
     store: Path | None
     trials: pd.DataFrame | None
+    image_fps: float
 
 
 def _read_json(path: Path) -> dict:
@@ -198,6 +201,7 @@ def _load_session(out_dir: Path, session: str, video: Path | None) -> _Session:
         hog_params=hog_params,
         store=store,
         trials=trials,
+        image_fps=float((prov.get("config") or {}).get("fps") or 30.0),
     )
 
 
@@ -400,7 +404,7 @@ def _faces(
     s: _Session, times: np.ndarray, i0: int, i1: int, size: tuple[int, int]
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(session frame index, face crop resized to size)`` for frames ``i0 .. i1 - 1``."""
-    reader = VideoReader(s.video, roi=s.roi, chunk_size=64)
+    reader = VideoReader(s.video, roi=s.roi, chunk_size=64, fps=s.image_fps)
     tol = 0.5 * (float(np.median(np.diff(times))) if len(times) > 1 else 1.0)
     for chunk in reader.chunks(warn=False):
         a, b = chunk.start, chunk.start + len(chunk.frames)

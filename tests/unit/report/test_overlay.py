@@ -165,3 +165,25 @@ def test_wrong_or_missing_video(out_dir: Path, tmp_path: Path):
 def test_missing_output_folder(tmp_path: Path):
     with pytest.raises(InputError, match="output folder not found"):
         render_overlay(tmp_path / "nothing", "s00")
+
+
+def test_image_folder_video_uses_the_config_frame_rate(tmp_path: Path):
+    import json
+
+    import cv2
+
+    out = build_output_folder(tmp_path)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, f in enumerate(moving_square(N_FRAMES, 112, 144)):
+        cv2.imwrite(str(folder / f"{i:04d}.png"), f)
+    prov_path = out / "provenance.json"
+    prov = json.loads(prov_path.read_text())
+    prov["config"]["sessions"][0]["video"] = str(folder)
+    prov_path.write_text(json.dumps(prov))
+    with pytest.raises(InputError, match=r"frame 2 is at 0\.067 s"):  # 30 frames/s assumed
+        render_overlay(out, "s00", end=0.5)
+    prov["config"]["fps"] = FPS
+    prov_path.write_text(json.dumps(prov))
+    res = render_overlay(out, "s00", end=0.5)
+    assert res.n_frames == 10 and len(_decode(res.path)) == 10
