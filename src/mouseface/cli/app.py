@@ -285,7 +285,8 @@ def overlay(
         str, typer.Option("--session", "-s", help="Session id (a folder of OUT/sessions).")
     ],
     start: Annotated[
-        float | None, typer.Option(help="First second to show (video clock); default: 0.")
+        float | None,
+        typer.Option(help="First second to show (video clock); default: the first frame."),
     ] = None,
     end: Annotated[
         float | None, typer.Option(help="Second to stop at (exclusive); default: the end.")

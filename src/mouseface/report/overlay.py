@@ -245,7 +245,8 @@ def _clip_range(
     return i0, i1
 
 
-def _bands(s: _Session, out_dir: Path) -> list[tuple[float, float, str]]:
+def _bands(s: _Session) -> list[tuple[float, float, str]]:
+    """Stimulus periods ``(onset, offset, emotion)`` of the session's trials (2 s if unknown)."""
     t = s.trials
     if t is None or "onset" not in t:
         return []
@@ -365,7 +366,7 @@ def render_overlay(
         glyph_grid=(cy, cx, n_or, cell_px),
         glyph_vmax=vmax,
         window=window,
-        bands=_bands(s, out_dir),
+        bands=_bands(s),
         caption=caption,
     )
     target = Path(path) if path is not None else out_dir / "sessions" / session / "overlay.mp4"
