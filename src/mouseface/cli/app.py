@@ -279,6 +279,64 @@ def report(out: Annotated[Path, typer.Argument(help="Output folder of a run.")])
 
 
 @app.command()
+def overlay(
+    out: Annotated[Path, typer.Argument(help="Output folder of a run.")],
+    session: Annotated[
+        str, typer.Option("--session", "-s", help="Session id (a folder of OUT/sessions).")
+    ],
+    start: Annotated[
+        float | None,
+        typer.Option(help="First second to show (video clock); default: the first frame."),
+    ] = None,
+    end: Annotated[
+        float | None, typer.Option(help="Second to stop at (exclusive); default: the end.")
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="MP4 to write (default OUT/sessions/<session>/overlay.mp4)."
+        ),
+    ] = None,
+    video: Annotated[
+        Path | None,
+        typer.Option(help="The session's video, if it moved since the run (default: provenance)."),
+    ] = None,
+    window: Annotated[float, typer.Option(help="Seconds of strength trace on screen.")] = 5.0,
+) -> None:
+    """Render an MP4 of a session for checking the method by eye (or for a talk).
+
+    Each frame shows the face crop, its HOG glyphs, the frame's label (the decoder's
+    'predicted' column of frames.parquet when the run wrote one, else the emotion with the
+    largest strength; the caption says which) and the strength traces of the last seconds,
+    with the stimuli shaded. H.264, at the session's frame rate.
+    """
+    from mouseface.report.overlay import render_overlay
+
+    def go() -> None:
+        with _progress() as p:
+            prog = RichProgress(p)
+            res = render_overlay(
+                out,
+                session,
+                start=start,
+                end=end,
+                path=to,
+                video=video,
+                window=window,
+                progress=lambda k, n: prog("overlay", 1, n),
+            )
+        out_console.print(str(res.path))
+        err_console.print(
+            f"{res.n_frames} frames, {res.width}x{res.height} px, {res.fps:.2f} frames/s; "
+            f"label from {'decoder' if res.label_source == 'predicted' else 'largest strength'}; "
+            f"rendered in {res.seconds:.1f} s",
+            highlight=False,
+        )
+
+    _guard(go)
+
+
+@app.command()
 def bench(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")] = None,
     quick: Annotated[bool, typer.Option(help="Fewer frames (a smoke run).")] = False,
