@@ -77,7 +77,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _read_netcdf(path: Path) -> xr.Dataset:
     try:
-        with xr.open_dataset(path) as ds:
+        with xr.open_dataset(path, engine="scipy") as ds:
             return ds.load()
     except Exception as exc:  # backends raise OSError, ValueError, TypeError...
         raise InputError(f"{path}: cannot read this netCDF file ({exc}); {_FIX}") from exc

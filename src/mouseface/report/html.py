@@ -26,6 +26,7 @@ from mouseface.report._sections import (
     trials_section,
     windows_of,
 )
+from mouseface.report.neural_sections import neurons_section, opto_section
 
 __all__ = ["build_report", "render_report"]
 
@@ -207,9 +208,13 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
         similarity_section(out, colours),
         trials_section(out, colours),
     ]
-    extra = analyses_section(Path(out_dir))
-    if extra is not None:
-        sections.append(extra)
+    for extra in (
+        neurons_section(Path(out_dir), colours),
+        opto_section(Path(out_dir), colours),
+        analyses_section(Path(out_dir)),
+    ):
+        if extra is not None:
+            sections.append(extra)
     prov = out.provenance or {}
     return (
         _env()
