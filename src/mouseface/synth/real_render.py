@@ -174,20 +174,47 @@ class RealFaceRenderer:
         rotation: float = 0.0,
         yaw: float = 0.0,
     ) -> np.ndarray:
-        """Output positions ``(len(LANDMARK_NAMES), 2)`` (x, y) of the landmarks of a frame
-        with these action units and head jitter (first order in the displacements)."""
-        q = self.landmarks.array()
-        f = unit_fields(self.landmarks, q[:, 0], q[:, 1])  # (n_au, 2, n_pts)
-        q = q + np.einsum("k,kdn->nd", np.asarray(au, dtype=np.float64), f)
-        p = self.to_output(q)
-        e = self._eye_out
-        th = np.deg2rad(rotation)
-        rel = p - e
-        p = p + th * np.stack([rel[:, 1], -rel[:, 0]], axis=1)
-        p[:, 0] += yaw * rel[:, 0]
-        p[:, 0] += dx
-        p[:, 1] += dy
-        return p
+        """Output positions ``(len(LANDMARK_NAMES), 2)`` (x, y) of the landmarks of one frame
+        (see :meth:`landmark_track`)."""
+        one = np.ones(1)
+        au = np.asarray(au, dtype=np.float64)[None, :]
+        return self.landmark_track(au, dx=dx * one, dy=dy * one, rotation=rotation * one,
+                                   yaw=yaw * one)[0]  # fmt: skip
+
+    def landmark_track(
+        self,
+        au: np.ndarray,
+        *,
+        dx: np.ndarray,
+        dy: np.ndarray,
+        rotation: np.ndarray,
+        yaw: np.ndarray,
+    ) -> np.ndarray:
+        """Output positions of the landmarks in every frame, to first order in the warps.
+
+        Parameters
+        ----------
+        au : numpy.ndarray
+            ``(n, len(AU_NAMES))`` action units per frame.
+        dx, dy, rotation, yaw : numpy.ndarray
+            ``(n,)`` head jitter per frame (as in :meth:`render`).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 ``(n, len(LANDMARK_NAMES), 2)``: x, y in output pixels. The real mouse's
+            own motion in the footage is not included.
+        """
+        q0 = self.landmarks.array()
+        f = unit_fields(self.landmarks, q0[:, 0], q0[:, 1]).astype(np.float64)
+        q = q0[None] + np.einsum("nk,kdp->npd", np.asarray(au, dtype=np.float64), f)
+        n, npts = q.shape[:2]
+        p = self.to_output(q.reshape(-1, 2)).reshape(n, npts, 2)
+        rel = p - self._eye_out
+        th = np.deg2rad(np.asarray(rotation, dtype=np.float64))[:, None]
+        x = p[..., 0] + th * rel[..., 1] + np.asarray(yaw)[:, None] * rel[..., 0]
+        y = p[..., 1] - th * rel[..., 0]
+        return np.stack([x + np.asarray(dx)[:, None], y + np.asarray(dy)[:, None]], axis=-1)
 
     # ------------------------------------------------------------------ rendering
     def map(
