@@ -343,14 +343,14 @@ class RealFaceRenderer:
         d = nose - pts[LANDMARK_NAMES.index("eye")]
         d /= max(np.hypot(*d), 1e-6)
         c = mouth + d * 0.15 * s * amount + np.array([0.0, 0.05 * s])
-        axes = (max(int(round(0.12 * s * (0.5 + amount))), 1), max(int(round(0.05 * s)), 1))
+        axes = (max(int(round(0.2 * s * (0.4 + amount))), 1), max(int(round(0.08 * s)), 1))
         ang = float(np.degrees(np.arctan2(d[1], d[0])))
-        color = float(min(self._fur + 60.0, 235.0))
+        color = float(min(self._fur + 90.0, 210.0))
         cv2.ellipse(out, (int(round(c[0])), int(round(c[1]))), axes, ang, 0, 360, color, -1,
                     cv2.LINE_AA)  # fmt: skip
 
     def _paw(self, out: np.ndarray, pts: np.ndarray, reach: float, phase: float) -> None:
-        """A forepaw coming up from below over the snout (brighter than the fur, soft edge)."""
+        """A pale forepaw coming up from below over the snout (soft edge)."""
         s = self.scale_out
         nose = pts[LANDMARK_NAMES.index("nose")]
         chin = pts[LANDMARK_NAMES.index("chin")]
@@ -358,7 +358,7 @@ class RealFaceRenderer:
         tip = nose + np.array([0.1 * s * np.sin(phase), 0.15 * s * np.cos(phase)])
         c = start + reach * (tip - start)
         h, w = out.shape
-        rad = max(int(round(0.35 * s)), 2)
+        rad = max(int(round(0.45 * s)), 2)
         x0, x1 = int(max(c[0] - 3 * rad, 0)), int(min(c[0] + 3 * rad, w))
         y0, y1 = int(max(c[1] - 3 * rad, 0)), int(min(max(start[1], c[1]) + 3 * rad, h))
         if x1 <= x0 or y1 <= y0:
@@ -370,5 +370,5 @@ class RealFaceRenderer:
         cv2.line(mask, cc, arm, 255, max(int(rad * 1.1), 1), cv2.LINE_AA)
         alpha = cv2.GaussianBlur(mask, (0, 0), max(rad / 4, 0.8)).astype(np.float32) / 255.0
         patch = out[y0:y1, x0:x1].astype(np.float32)
-        color = float(min(self._fur + 45.0, 230.0))
+        color = 215.0  # forepaws are pale, brighter than fur and background
         out[y0:y1, x0:x1] = np.clip(patch + alpha * (color - patch), 0, 255).astype(np.uint8)
