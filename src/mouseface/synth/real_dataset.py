@@ -3,13 +3,14 @@
 Every animal is a real mouse (an *identity*: shipped footage or a user video) seen through a
 :class:`~mouseface.synth.real_render.Variant`; with more animals than identities, animal ``i``
 gets identity ``i % n_identities`` and variant ``i // n_identities`` (variant 0 = the footage as
-is; later ones: crop offset, zoom, contrast/gamma, every other one mirrored). Each animal has its
-own expression *style*: a log-normal gain (sd :data:`STYLE_SD`) per action unit and emotion and
-units it does not use (dropout, probability :data:`DROPOUT`), so the same emotion differs between
-animals. The schedule, the per-frame expression and most nuisances come from the same plan and
-timeline as the cartoon (``_schedule.py``, ``_timeline.py``); added here: the style, brief paw
-swipes that may fall inside trial windows, head yaw, and playback of the real footage as a
-continuous loop (ping-pong inside each clip, 6-frame cross-fades between clips).
+is; later ones: crop offset, zoom, contrast/gamma; mirroring is available, :func:`variant`).
+Each animal has its own expression *style*: a log-normal gain (sd :data:`STYLE_SD`) per action
+unit and emotion and units it does not use (dropout, probability :data:`DROPOUT`), so the same
+emotion differs between animals. The schedule, the per-frame expression and most nuisances come
+from the same plan and timeline as the cartoon (``_schedule.py``, ``_timeline.py``); added here:
+the style, brief paw swipes that may fall inside trial windows, head yaw, and playback of the
+real footage as a continuous loop (ping-pong inside each clip, 6-frame cross-fades between
+clips).
 """
 
 from __future__ import annotations
@@ -109,11 +110,13 @@ def style_cosine(styles: Sequence[np.ndarray], expressivity: Sequence[Sequence[f
     return out
 
 
-def variant(index: int, rng: np.random.Generator) -> Variant:
+def variant(index: int, rng: np.random.Generator, *, mirror: bool = False) -> Variant:
     """Variant ``index`` of an identity (0 = the footage as is).
 
     Later variants: zoom 0.9-1.12, crop offset +-5 % of the footage size, gamma 0.8-1.25,
-    contrast 0.85-1.15, and every odd one mirrored.
+    contrast 0.85-1.15; with ``mirror`` every odd one is also mirrored (it then faces right:
+    off by default, because on one rig all mice face the same way and HOG features of a
+    mirrored face do not transfer to the others).
     """
     if index == 0:
         return Variant()
@@ -122,7 +125,7 @@ def variant(index: int, rng: np.random.Generator) -> Variant:
         offset=(float(rng.uniform(-0.05, 0.05)), float(rng.uniform(-0.05, 0.05))),
         gamma=float(rng.uniform(0.8, 1.25)),
         contrast=float(rng.uniform(0.85, 1.15)),
-        mirror=bool(index % 2 == 1),
+        mirror=bool(mirror and index % 2 == 1),
     )
 
 

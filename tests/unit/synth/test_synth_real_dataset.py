@@ -53,6 +53,8 @@ def test_variants_share_their_identity(pair) -> None:
     animals = pd.read_parquet(real.parent / "truth" / "animals.parquet")
     assert list(animals["identity"]) == ["ECO_3_000_M", "ECO_3_00B_M", "ECO_5_R00_F", "ECO_3_000_M"]
     assert list(animals["variant"]) == [0, 0, 0, 1]
+    assert not animals["variant_mirror"].any()  # all face the same way, as on one rig
+    assert animals.loc[3, "variant_scale"] != 1.0  # the variant differs from its identity
     assert animals["identity"].nunique() == 3
     cfg = load_config(real)
     subject = {s.animal: s.subject for s in cfg.sessions}
