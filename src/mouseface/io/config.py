@@ -112,6 +112,9 @@ class SessionConfig(BaseModel):
     state: str | None = None
     neural: NeuralConfig | None = None
     opto: Path | None = None
+    subject: str | None = None
+    """the real individual behind an animal; animals of one subject are held out together in
+    cross-validation; defaults to animal"""
 
     @field_validator("id")
     @classmethod

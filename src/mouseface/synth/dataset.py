@@ -17,7 +17,7 @@ See ``docs/synth.md`` for the design and the literature behind the emotion profi
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,7 +38,9 @@ from mouseface.synth._schedule import (
 )
 from mouseface.synth._timeline import Timeline, session_timeline
 from mouseface.synth.anatomy import Anatomy, random_anatomy
+from mouseface.synth.faces import FaceFootage
 from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
+from mouseface.synth.real_dataset import write_real_sessions
 from mouseface.synth.render import FaceRenderer
 
 __all__ = ["generate_dataset", "planned_frames"]
@@ -183,6 +185,7 @@ def generate_dataset(
     pairing: bool = False,
     licl_tail: float = LICL_TAIL,
     progress: Callable[[int], None] | None = None,
+    faces: str | os.PathLike[str] | Sequence[FaceFootage] = "real",
 ) -> Path:
     """Render a synthetic dataset of side-view mouse-face videos with ground truth.
 
@@ -224,6 +227,12 @@ def generate_dataset(
     progress : callable or None, optional
         Called with the number of frames rendered since its last call (for a progress bar;
         :func:`planned_frames` gives the total).
+    faces : str, os.PathLike or sequence of FaceFootage, optional
+        ``"real"`` (default): every animal is a real mouse face from the footage shipped with
+        the package, with the action units applied as image warps
+        (:mod:`mouseface.synth.real_dataset`); ``"cartoon"``: the drawn face
+        (:class:`FaceRenderer`); a face video or folder of videos (neutral footage, snout to
+        the left), or footage loaded with :func:`mouseface.synth.faces.load_face_video`.
 
     Returns
     -------
@@ -245,8 +254,13 @@ def generate_dataset(
 
     sessions, trials, animals = [], [], []
     planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail)
+    if not (isinstance(faces, str) and faces == "cartoon"):  # real mouse faces
+        sessions, trials, animals = write_real_sessions(
+            out, planned, faces=faces, size=size, fps=fps, seed=seed, progress=progress
+        )
+        planned = []  # nothing left for the cartoon loop below
     renderers = [FaceRenderer(anatomy, size=size) for anatomy, _ in planned]
-    rois = _common_rois([r.face_box for r in renderers], size)
+    rois = _common_rois([r.face_box for r in renderers], size) if renderers else []
     for (anatomy, pairs), renderer, roi in zip(planned, renderers, rois, strict=True):
         row = asdict(anatomy)
         row |= {f"expressivity_{n}": g for n, g in zip(AU_NAMES, row.pop("expressivity"),
