@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -80,3 +81,27 @@ def _print_result(result) -> None:  # noqa: ANN001
     out_console.print(f"trials:  {result.out / 'trials.parquet'}")
     if result.report is not None:
         out_console.print(f"report:  {result.report}")
+
+
+def _print_neural(out: Path) -> None:
+    """Tuned neurons per emotion and the emotion each laser target evokes, when present."""
+    import pandas as pd
+
+    if (p := out / "neurons.parquet").is_file():
+        nt = pd.read_parquet(p)
+        tuned = nt[nt["tuned"]].groupby("emotion").size()
+        n = nt.groupby("session")["neuron"].nunique().sum()
+        out_console.print(
+            f"neurons: {int(tuned.sum())} of {int(n)} tuned to one emotion (q <= 0.05): "
+            + ", ".join(f"{e} {int(k)}" for e, k in tuned.items())
+        )
+    if (p := out / "opto.parquet").is_file():
+        ot = pd.read_parquet(p)
+        main = ot[ot["condition"] == "laser_vs_baseline"]
+        out_console.print(
+            "optogenetics, evoked emotion per session and target: "
+            + "; ".join(
+                f"{r.session} {r.target} -> {r.evoked_emotion} (p = {r.p:.2g})"
+                for r in main.itertuples()
+            )
+        )

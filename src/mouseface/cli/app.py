@@ -17,6 +17,7 @@ from mouseface import __version__
 from mouseface.cli._common import (
     RichProgress,
     _guard,
+    _print_neural,
     _print_result,
     _progress,
     err_console,
@@ -206,11 +207,53 @@ def synth(
             "decays with a 120-s time constant: 360 s show three of them)."
         ),
     ] = 90.0,
+    faces: Annotated[
+        str,
+        typer.Option(
+            help="'real' (default): each animal is one of the real mouse faces shipped with "
+            "mouseface (3 distinct DER mice; more animals are variants of them), the action "
+            "units warped into the footage; 'cartoon': a drawn face; or a path to a video or "
+            "folder of neutral face footage of your own (see --face-roi, --face-facing)."
+        ),
+    ] = "real",
+    face_roi: Annotated[
+        str | None,
+        typer.Option(help="x,y,w,h of the face in your --faces video (default: whole frame)."),
+    ] = None,
+    face_facing: Annotated[
+        str, typer.Option(help="Which way the snout points in your --faces video: left|right.")
+    ] = "left",
+    neural: Annotated[
+        bool,
+        typer.Option(
+            help="Also simulate two-photon imaging (suite2p folder + sync pulses) for the first "
+            "session of each animal: neurons tuned to one emotion, onset neurons, untuned ones."
+        ),
+    ] = False,
+    opto: Annotated[
+        bool,
+        typer.Option(
+            help="Also render one optogenetics session per animal: laser targets that evoke a "
+            "chosen emotion at three powers, and sham epochs that evoke nothing."
+        ),
+    ] = False,
 ) -> None:
-    """Generate synthetic side-view mouse-face videos with ground truth and a mouseface.yaml."""
+    """Generate synthetic side-view mouse-face videos with ground truth and a mouseface.yaml.
+
+    Ground truth goes to OUT/truth (per frame: emotion, amplitude, action units, nuisance; per
+    trial; per animal: its real identity, variant and expression style).
+    """
+    from mouseface.face.roi import parse_roi
     from mouseface.synth import generate_dataset
+    from mouseface.synth.faces import load_face_video
 
     def go() -> None:
+        footage: object = faces
+        if faces not in ("real", "cartoon"):
+            if face_facing not in ("left", "right"):
+                raise InputError(f"--face-facing must be left or right, got {face_facing!r}")
+            roi = parse_roi(face_roi) if face_roi else None
+            footage = [load_face_video(Path(faces), roi=roi, facing=face_facing)]
         with _progress() as p:
             prog = RichProgress(p)
             yaml_path = generate_dataset(
@@ -219,6 +262,9 @@ def synth(
                 trials_per_stimulus=trials,
                 seed=seed,
                 licl_tail=licl_tail,
+                faces=footage,
+                neural=neural,
+                opto=opto,
                 progress=lambda n: prog("synth", n, None),
             )
         out_console.print(f"config: {yaml_path}")
@@ -238,7 +284,11 @@ def demo(
     animals: Annotated[int, typer.Option(help="Number of synthetic animals.")] = 4,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Sessions in parallel.")] = 1,
 ) -> None:
-    """Synthesise a small dataset (all seven classes), run everything, print the report path."""
+    """Synthesise a small dataset, run everything, print the headline numbers and the report path.
+
+    The dataset: real mouse faces with all seven classes, one two-photon imaging session and
+    one optogenetics session per animal (see 'mouseface synth --help').
+    """
     from mouseface.io.config import load_config
     from mouseface.pipeline import run_project
     from mouseface.synth import generate_dataset
@@ -251,10 +301,13 @@ def demo(
                 root / "data",
                 n_animals=animals,
                 seed=0,
+                neural=True,
+                opto=True,
                 progress=lambda n: prog("synthesise", n, None),
             )
             result = run_project(load_config(yaml_path), root / "results", jobs=jobs, progress=prog)
         _print_result(result)
+        _print_neural(result.out)
         acc = result.accuracy.get(("prototype", "frame"))
         if acc is not None:
             out_console.print(f"leave-one-animal-out frame accuracy (prototype decoder): {acc:.3f}")

@@ -319,6 +319,8 @@ def bootstrap_rise_decay(
     with np.errstate(divide="ignore"):
         rate = np.where(np.isnan(reps["decay"]), np.nan, 1.0 / reps["decay"])
     r_lo, r_hi = percentile_ci(rate, ci=ci)
-    with np.errstate(divide="ignore"):
-        out["decay"] = (float(1.0 / r_hi), float(1.0 / r_lo) if r_lo > 0 else float("inf"))
+    out["decay"] = (
+        float(1.0 / r_hi) if r_hi > 0 else float("inf"),  # every resample saw no decay
+        float(1.0 / r_lo) if r_lo > 0 else float("inf"),
+    )
     return fit, out

@@ -39,6 +39,8 @@ from mouseface.synth._schedule import (
 from mouseface.synth._timeline import Timeline, session_timeline
 from mouseface.synth.anatomy import Anatomy, random_anatomy
 from mouseface.synth.faces import FaceFootage
+from mouseface.synth.neural import add_neural_data
+from mouseface.synth.opto import OPTO_SUFFIX, laser_table, plan_opto
 from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
 from mouseface.synth.real_dataset import write_real_sessions
 from mouseface.synth.render import FaceRenderer
@@ -89,11 +91,13 @@ def _plan(
     states: tuple[str, ...],
     pairing: bool = False,
     licl_tail: float = LICL_TAIL,
+    opto: bool = False,
 ) -> list[tuple[Anatomy, list[tuple[SessionPlan, np.random.Generator]]]]:
     """Anatomy and (session plan, random generator) pairs per animal, all fixed by ``seed``.
 
     The ordinary sessions share the animal's generator; the post-pairing session (``pairing``)
-    has its own, so that adding it leaves the ordinary sessions unchanged.
+    and the optogenetics session (``opto``, :func:`mouseface.synth.opto.plan_opto`) have their
+    own, so that adding them leaves the ordinary sessions unchanged.
     """
     children = np.random.SeedSequence(seed).spawn(n_animals)
     out = []
@@ -121,8 +125,39 @@ def _plan(
                 rng=pair_rng,
             )
             pairs.append((paired, pair_rng))
+        if opto:
+            opto_rng = np.random.default_rng([seed, i, 7])
+            pairs.append((plan_opto(name, emotion_gain=gain, rng=opto_rng)[0], opto_rng))
         out.append((anatomy, pairs))
     return out
+
+
+def planned_opto(
+    planned: list[tuple[Anatomy, list[tuple[SessionPlan, np.random.Generator]]]],
+) -> dict[str, SessionPlan]:
+    """The optogenetics sessions of a plan, by session id."""
+    return {p.id: p for _, pairs in planned for p, _ in pairs if p.id.endswith(OPTO_SUFFIX)}
+
+
+def _opto_entries(out: Path, sessions: list[dict], plans: dict[str, SessionPlan]) -> list[dict]:
+    """Laser tables and epoch truth of the opto sessions; their yaml entries name the laser
+    table (``opto``) instead of an events file (their epochs are no emotion trials)."""
+    entries = []
+    for s in sessions:
+        plan = plans.get(s["id"])
+        if plan is None:
+            entries.append(s)
+            continue
+        laser = laser_table(plan)
+        path = out / "opto" / f"{plan.id}.tsv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, laser.to_csv(sep="\t", index=False))
+        epochs = laser.assign(emotion=plan.trials["emotion"].to_numpy(),
+                              amplitude=plan.trials["amplitude"].to_numpy())  # fmt: skip
+        write_parquet_atomic(out / "truth" / f"opto_{plan.id}.parquet", epochs)
+        entry = {k: v for k, v in s.items() if k not in ("events", "state")}
+        entries.append(entry | {"opto": f"opto/{plan.id}.tsv"})
+    return entries
 
 
 def planned_frames(
@@ -134,12 +169,13 @@ def planned_frames(
     states: tuple[str, ...] = _STATES,
     pairing: bool = False,
     licl_tail: float = LICL_TAIL,
+    opto: bool = False,
 ) -> int:
     """Number of frames :func:`generate_dataset` will render with these options (for a
     progress bar's total); cheap, renders nothing."""
     states = tuple(states)
     _check(n_animals, fps, (48, 48), trials_per_stimulus, states, licl_tail)
-    plan = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail)
+    plan = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto)
     return sum(int(round(p.duration * fps)) for _, pairs in plan for p, _ in pairs)
 
 
@@ -186,6 +222,8 @@ def generate_dataset(
     licl_tail: float = LICL_TAIL,
     progress: Callable[[int], None] | None = None,
     faces: str | os.PathLike[str] | Sequence[FaceFootage] = "real",
+    neural: bool = False,
+    opto: bool = False,
 ) -> Path:
     """Render a synthetic dataset of side-view mouse-face videos with ground truth.
 
@@ -253,7 +291,7 @@ def generate_dataset(
     k = min(size[0] / 240.0, size[1] / 320.0)
 
     sessions, trials, animals = [], [], []
-    planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail)
+    planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto)
     if not (isinstance(faces, str) and faces == "cartoon"):  # real mouse faces
         sessions, trials, animals = write_real_sessions(
             out, planned, faces=faces, size=size, fps=fps, seed=seed, progress=progress
@@ -297,8 +335,16 @@ def generate_dataset(
                     **({"state": plan.state} if plan.state is not None else {}),
                 }
             )
+    trials = [tr for tr in trials if not tr["session"].str.endswith(OPTO_SUFFIX).any()]
     write_parquet_atomic(out / "truth" / "trials.parquet", pd.concat(trials, ignore_index=True))
     write_parquet_atomic(out / "truth" / "animals.parquet", pd.DataFrame(animals))
+    if opto:
+        sessions = _opto_entries(out, sessions, planned_opto(planned))
+    if neural:
+        imaged = add_neural_data(out, seed=seed)
+        sessions = [
+            s | ({"neural": imaged[s["id"]]} if s["id"] in imaged else {}) for s in sessions
+        ]
     config = {
         "sessions": sessions,
         "emotions": dict(STIMULUS_EMOTION),

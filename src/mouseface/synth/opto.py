@@ -37,6 +37,8 @@ __all__ = [
     "OPTO_POWERS",
     "opto_gain",
     "plan_opto",
+    "laser_table",
+    "OPTO_SUFFIX",
     "opto_truth",
     "add_opto_sessions",
 ]
@@ -47,6 +49,10 @@ OPTO_TARGETS: Mapping[str, str] = {"site_a": "pleasure", "site_b": "pain"}
 OPTO_POWERS: tuple[float, ...] = (2.0, 5.0, 10.0)
 _HALF = 4.0  # mW for half the maximal expression
 _HILL = 2.0
+
+
+#: session id suffix of an animal's optogenetics session (``<animal>_opto``)
+OPTO_SUFFIX = "_opto"
 
 
 def opto_gain(power: np.ndarray | float) -> np.ndarray:
@@ -129,6 +135,7 @@ def plan_opto(
                 "duration": float(duration),
                 "trial_type": "sham" if sham else f"laser_{target}",
                 "intensity": power,
+                "frequency": float(frequency),
                 "state": None,
                 "trial": i,
                 "emotion": emotion,
@@ -149,8 +156,32 @@ def plan_opto(
         )
         t += duration + float(rng.uniform(9.0, 12.0))
     length = t + 2.0
-    plan = SessionPlan(session or f"{animal}_opto", animal, None, pd.DataFrame(rows), length)
+    plan = SessionPlan(
+        session or f"{animal}{OPTO_SUFFIX}", animal, None, pd.DataFrame(rows), length
+    )
     return plan, pd.DataFrame(laser)
+
+
+def laser_table(plan: SessionPlan) -> pd.DataFrame:
+    """The laser table of an opto session plan (what :func:`plan_opto` returns beside it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``onset``, ``duration`` (s), ``frequency`` (Hz), ``power`` (mW), ``target``, ``sham``.
+    """
+    tr = plan.trials
+    sham = (tr["trial_type"] == "sham").to_numpy()
+    return pd.DataFrame(
+        {
+            "onset": tr["onset"].to_numpy(float),
+            "duration": tr["duration"].to_numpy(float),
+            "frequency": tr["frequency"].to_numpy(float),
+            "power": tr["intensity"].to_numpy(float),
+            "target": np.where(sham, "sham", tr["trial_type"].str.removeprefix("laser_")),
+            "sham": sham,
+        }
+    )
 
 
 def opto_truth(

@@ -11,8 +11,6 @@ from typer.testing import CliRunner
 
 from mouseface.cli import app
 from mouseface.synth import generate_dataset
-from mouseface.synth.neural import add_neural_data
-from mouseface.synth.opto import add_opto_sessions
 
 SIZE = (64, 96)
 
@@ -28,16 +26,9 @@ def project(tmp_path_factory) -> Path:
         fps=5,
         states=("thirsty",),
         licl_tail=10.0,
+        neural=True,
+        opto=True,
     )
-    neural = add_neural_data(root, n_neurons=20, seed=3)
-    opto = add_opto_sessions(root, size=SIZE, epochs_per_power=1, n_sham=2)
-    cfg = yaml.safe_load((root / "mouseface.yaml").read_text())
-    for s in cfg["sessions"]:
-        if s["id"] in neural:
-            s["neural"] = neural[s["id"]]
-    for e in opto:
-        cfg["sessions"].append({k: v for k, v in e.items() if k != "events"})
-    (root / "mouseface.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     res = CliRunner().invoke(app, ["run", str(root / "mouseface.yaml"), "--out", str(root / "out")])
     assert res.exit_code == 0, res.output
     return root

@@ -81,6 +81,16 @@ def test_a_decay_much_longer_than_the_data_is_open_above():
     assert iv["decay"][0] > 40 and iv["decay"][1] > 1000  # inf when a rate of 0 fits
 
 
+def test_no_resample_with_a_visible_decay_gives_an_open_interval(monkeypatch):
+    # every resample fitting a decay rate of 0 made 1 / r_hi divide by zero (an exit-1 crash)
+    import mouseface.expression.timecourse as tc
+
+    t, M, drives = _traces(np.random.default_rng(4), n=8)
+    monkeypatch.setattr(tc, "percentile_ci", lambda v, ci=0.95: (0.0, 0.0))
+    _, iv = tc.bootstrap_rise_decay(t, M, drives=drives, n_boot=20, seed=0)
+    assert iv["decay"] == (float("inf"), float("inf"))
+
+
 def test_fit_needs_two_trials():
     t, M, drives = _traces(np.random.default_rng(5), n=2)
     with pytest.raises(InputError, match="at least 2 trials"):
