@@ -292,6 +292,7 @@ def generate_dataset(
 
     sessions, trials, animals = [], [], []
     planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto)
+    opto_plans = planned_opto(planned)
     if not (isinstance(faces, str) and faces == "cartoon"):  # real mouse faces
         sessions, trials, animals = write_real_sessions(
             out, planned, faces=faces, size=size, fps=fps, seed=seed, progress=progress
@@ -339,7 +340,7 @@ def generate_dataset(
     write_parquet_atomic(out / "truth" / "trials.parquet", pd.concat(trials, ignore_index=True))
     write_parquet_atomic(out / "truth" / "animals.parquet", pd.DataFrame(animals))
     if opto:
-        sessions = _opto_entries(out, sessions, planned_opto(planned))
+        sessions = _opto_entries(out, sessions, opto_plans)
     if neural:
         imaged = add_neural_data(out, seed=seed)
         sessions = [
