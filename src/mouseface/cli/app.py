@@ -35,9 +35,10 @@ app = typer.Typer(
 )
 events_app = typer.Typer(help="Make or inspect stimulus event tables.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-from mouseface.cli.tools import library_app, stats  # noqa: E402
+from mouseface.cli.tools import export_app, library_app, stats  # noqa: E402
 
 app.add_typer(library_app, name="library")
+app.add_typer(export_app, name="export")
 
 
 def _version(value: bool) -> None:

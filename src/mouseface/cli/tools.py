@@ -100,3 +100,54 @@ def library_apply(
             out_console.print(f"trials:  {res.out / 'trials.parquet'}")
 
     _guard(go)
+
+
+export_app = typer.Typer(
+    help="Export a run's results to other formats (NWB for DANDI and other tools).",
+    no_args_is_help=True,
+)
+
+
+@export_app.command("nwb")
+def export_nwb_cmd(
+    out: Annotated[Path, typer.Argument(help="Output folder of a run.")],
+    session: Annotated[
+        list[str] | None,
+        typer.Option("--session", "-s", help="Session id to export (repeat; default: all)."),
+    ] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="Folder for the .nwb files (default: OUT/nwb).")
+    ] = None,
+    age: Annotated[
+        str, typer.Option(help="Subject age, ISO 8601 (e.g. P90D); default: unknown (P0D/).")
+    ] = "P0D/",
+    sex: Annotated[str, typer.Option(help="Subject sex: M, F, U (unknown) or O.")] = "U",
+    experimenter: Annotated[
+        list[str] | None, typer.Option(help="'Last, First' (repeat for several).")
+    ] = None,
+    lab: Annotated[str | None, typer.Option(help="Lab name.")] = None,
+    institution: Annotated[str | None, typer.Option(help="Institution.")] = None,
+) -> None:
+    """Write one NWB file per session: per-frame strengths, change, motion and decoder
+    probabilities as TimeSeries (processing module 'behavior'), the trial table, stimulus
+    events, the face ROI and mean face, neural and optogenetics results where present, and the
+    run's provenance. Files pass nwbinspector without critical or best-practice violations.
+    """
+    from mouseface.io.nwb import NWBExportOptions, export_nwb
+
+    def go() -> None:
+        opts = NWBExportOptions(
+            subject_age=age,
+            subject_sex=sex,
+            experimenter=experimenter or None,
+            lab=lab,
+            institution=institution,
+        )
+        with _progress() as p:
+            task = p.add_task("export nwb", total=None)
+            paths = export_nwb(out, dest, sessions=session or None, options=opts)
+            p.update(task, completed=1, total=1)
+        for path in paths:
+            out_console.print(str(path))
+
+    _guard(go)

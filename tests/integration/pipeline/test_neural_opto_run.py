@@ -83,3 +83,22 @@ def test_missing_neural_folder_is_bad_input(project: Path, tmp_path: Path) -> No
     res = CliRunner().invoke(app, ["run", str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2, res.output
     assert "nowhere" in res.output
+
+
+def test_export_nwb_command(project: Path, tmp_path: Path) -> None:
+    from pynwb import NWBHDF5IO
+
+    res = CliRunner().invoke(
+        app,
+        ["export", "nwb", str(project / "out"), "-s", "m1_s1", "--dest", str(tmp_path)],
+    )
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "m1_s1.nwb"
+    with NWBHDF5IO(str(path), "r") as io:
+        nwb = io.read()
+        frames = pd.read_parquet(project / "out" / "sessions" / "m1_s1" / "frames.parquet")
+        change = nwb.processing["behavior"]["change"].data[:]
+        assert len(change) == len(frames)
+        assert "neurons" in nwb.analysis
+    bad = CliRunner().invoke(app, ["export", "nwb", str(project / "out"), "-s", "nope"])
+    assert bad.exit_code == 2 and "nope" in bad.output
