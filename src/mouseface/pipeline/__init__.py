@@ -2,7 +2,9 @@
 
 - :func:`run_project`: every session of a ``mouseface.yaml`` project.
 - :func:`analyze_video`: one video and its events table, no config file.
-Session steps live in :mod:`~mouseface.pipeline.session`, project steps in
+Each stage returns an immutable value that the next one takes. Session stages and their values
+(``SessionInputs`` -> ``SessionFeatures`` -> ``SessionNeutral`` -> ``SessionStrength``) live in
+:mod:`~mouseface.pipeline.session`, project stages (``Prototypes``, decoding) in
 :mod:`~mouseface.pipeline.project`, parallel execution in :mod:`~mouseface.pipeline.parallel`.
 """
 
