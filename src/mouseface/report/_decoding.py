@@ -77,11 +77,7 @@ def decoding_section(out: Outputs) -> Section:
     if d is None:
         sec["notes"].append("Skipped: decoding.parquet not found (decoding was not run).")
         return sec
-    if (
-        out.trials is not None
-        and "predicted" in out.trials
-        and out.trials["predicted"].notna().any()
-    ):
+    if out.trials is not None and any("predicted" in f for f in out.frames.values()):
         try:
             score = headline_score(out.out_dir)
             sec["blocks"].append(
