@@ -98,6 +98,11 @@ def test_cv_needs_two_groups_and_two_classes():
         make_decoder("svm")
 
 
+def test_sklearn_scores_of_a_single_class_fold_do_not_warn():
+    s = scores(np.array(["pain", "pain"]), np.array(["pain", "pain"]), ["neutral", "pain"])
+    assert s["balanced_accuracy"] == 1.0 and s["accuracy"] == 1.0
+
+
 def test_sklearn_scores_ignore_absent_classes():
     s = scores(np.array(["a", "a", "a", "b"]), np.array(["a", "a", "a", "c"]), ["a", "b", "c"])
     assert s["balanced_accuracy"] == pytest.approx(0.5)
