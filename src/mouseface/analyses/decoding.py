@@ -125,7 +125,8 @@ def run(ctx: Context) -> Result:
         valid_only=bool(opt["valid_only"]),
         crossfit=True,
     )
-    tables, notes = decode_frames(fs, st)
+    subjects = {s.id: getattr(s, "subject", None) or s.animal for s in ctx.config.sessions}
+    tables, notes = decode_frames(fs, st, subjects=subjects)
     summary = summary_numbers(tables["scores"], decoders=st.decoders)
     return Result(
         tables=tables,

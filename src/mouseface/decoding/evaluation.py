@@ -429,7 +429,10 @@ def _pooled_rows(key: dict, g: pd.DataFrame, classes, st: DecodeSettings, seed: 
 
 
 def decode_frames(
-    fs: FrameSet, settings: DecodeSettings | None = None
+    fs: FrameSet,
+    settings: DecodeSettings | None = None,
+    *,
+    subjects: dict[str, str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Cross-validate every decoder under every scheme (see module docstring).
 
@@ -438,6 +441,9 @@ def decode_frames(
     fs : FrameSet
         From :func:`mouseface.expression.frameset.build_frame_set`.
     settings : DecodeSettings, optional
+    subjects : dict, optional
+        session -> subject: the ``animal`` scheme holds out a subject's animals together, and
+        intervals and permutations use subjects (default: the animal).
 
     Returns
     -------
@@ -452,7 +458,7 @@ def decode_frames(
         Schemes or folds that could not run and why.
     """
     st = settings or DecodeSettings()
-    d = frame_data(fs, st)
+    d = frame_data(fs, st, subjects=subjects)
     selection = (
         fs.rows.assign(changed=fs.rows["change_z"] > st.threshold)
         .query("window == 'response'")
