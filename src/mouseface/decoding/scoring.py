@@ -301,6 +301,8 @@ def score_window_frames(
     windows |= {k: tuple(v) for k, v in
                 ((_provenance(out).get("config") or {}).get("windows") or {}).items()}  # fmt: skip
     trials = pd.read_parquet(out / "trials.parquet")
+    if missing := {"session", "animal", "onset", "emotion"} - set(trials.columns):
+        raise InputError(f"{out / 'trials.parquet'}: no column(s) {sorted(missing)}")
     t_all, p_all, g_all = [], [], []
     for sid, tr in trials.groupby("session", sort=True):
         path = out / "sessions" / str(sid) / "frames.parquet"
