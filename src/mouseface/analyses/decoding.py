@@ -6,23 +6,27 @@ neutral prototype`` (mean HOG of the session's good baseline frames); frames wit
 flag (:mod:`mouseface.features.quality`: brief transients such as blinks, occlusion, large
 motion, dark/saturated images) are left out.
 
-Decoders (:mod:`mouseface.decoding.gated`): nearest prototype by Pearson r (``prototype``),
+Decoders (:func:`mouseface.decoding.factory.make_decoder`, the same as the pipeline's and
+``library apply``'s): nearest prototype by Pearson r (``prototype``),
 PCA + random forest (``forest``) and PCA + logistic regression (``linear``), each behind a
-*neutral gate*: a frame whose change from its session's neutral prototype lies within the
-session's baseline variability (robust z-score ``<= change_threshold``) is neutral, the others
-are named by the classifier. The same label-free rule selects the stimulus-window frames the
-``frame`` level scores (those in which the face has changed; early frames of the window,
-before the face responds, and weak trials stay below it); ``frame_all`` scores every frame,
-``trial`` the majority of each trial's changed frames.
+*neutral gate*: a frame whose change from its neutral prototype lies within the baseline
+variability (robust z-score ``<= change_threshold``) is neutral, the others are named by the
+classifier. The baseline is cross-fitted: a trial's frames are compared with a neutral
+prototype and a z reference built from the session's OTHER trials' baseline frames, so a
+scored baseline frame never helped define its own reference. The same label-free rule
+selects the stimulus-window frames the ``frame`` level scores (those in which the face has
+changed; early frames of the window, before the face responds, and weak trials stay below
+it); ``frame_all`` scores every frame, ``trial`` the majority of each trial's changed frames.
 
 Cross-validation: leave one animal out (``animal``), leave one session out (``session``),
 repeated random splits of trials (``random``). Accuracy, balanced accuracy, per-class F1 and
-recall, confusion matrices, all with cluster-bootstrap intervals (trials resampled); chance
-from refitting on labels permuted within animal.
+recall, confusion matrices, all with cluster-bootstrap intervals (animals resampled); chance
+from permuting the out-of-fold predictions within animal (no refit: a held-out frame's
+prediction never used its label).
 
 Options (``analyses: {decoding: {...}}``): ``decoders``, ``schemes``, ``change_threshold``
-(5.0), ``max_frames`` (120 per session and class, for speed), ``n_boot`` (200),
-``n_permutations`` (10), ``permutation_schemes`` ([animal]), ``n_splits`` (5),
+(5.0), ``max_frames`` (120 per session and class, for speed), ``n_boot`` (1000),
+``n_permutations`` (1000), ``permutation_schemes`` ([animal]), ``n_splits`` (5),
 ``test_size`` (0.25), ``ci`` (0.95), ``seed`` (0), ``exclude_flagged`` (true),
 ``valid_only`` (true).
 """
@@ -38,7 +42,7 @@ from mouseface.analyses._effects import fmt, fmt_ci, fmt_p, html_table, section_
 from mouseface.analyses._options import check_options
 from mouseface.analyses.context import Context, Result
 from mouseface.decoding.evaluation import DecodeSettings, decode_frames, summary_numbers
-from mouseface.decoding.gated import FRAME_DECODERS
+from mouseface.decoding.factory import DECODERS, GATE_THRESHOLD
 from mouseface.decoding.splits import SCHEMES
 from mouseface.errors import InputError
 from mouseface.expression.frameset import build_frame_set, inputs_from_context
@@ -48,12 +52,12 @@ NAME = "decoding"
 ORDER = 20
 
 DEFAULTS = {
-    "decoders": list(FRAME_DECODERS),
+    "decoders": list(DECODERS),
     "schemes": list(SCHEMES),
-    "change_threshold": 5.0,
+    "change_threshold": GATE_THRESHOLD,
     "max_frames": 120,
-    "n_boot": 200,
-    "n_permutations": 10,
+    "n_boot": 1000,
+    "n_permutations": 1000,
     "permutation_schemes": ["animal"],
     "n_splits": 5,
     "test_size": 0.25,
@@ -79,7 +83,7 @@ def settings_from_options(options: dict) -> tuple[DecodeSettings, dict]:
     """Validated options -> :class:`DecodeSettings` (InputError names a bad option)."""
     opt = check_options(NAME, options, DEFAULTS)
     for key, allowed in (
-        ("decoders", FRAME_DECODERS),
+        ("decoders", DECODERS),
         ("schemes", SCHEMES),
         ("permutation_schemes", SCHEMES),
     ):
@@ -119,8 +123,10 @@ def run(ctx: Context) -> Result:
         windows=ctx.windows,
         exclude_flagged=bool(opt["exclude_flagged"]),
         valid_only=bool(opt["valid_only"]),
+        crossfit=True,
     )
-    tables, notes = decode_frames(fs, st)
+    subjects = {s.id: getattr(s, "subject", None) or s.animal for s in ctx.config.sessions}
+    tables, notes = decode_frames(fs, st, subjects=subjects)
     summary = summary_numbers(tables["scores"], decoders=st.decoders)
     return Result(
         tables=tables,
@@ -259,9 +265,11 @@ def decoding_section(tables: dict[str, pd.DataFrame], *, st: DecodeSettings, not
         "the decoder names the others. The <i>frame</i> level scores baseline frames and the "
         "stimulus-window frames in which the face has changed (a label-free rule), "
         "<i>frame_all</i> all frames, <i>trial</i> the majority vote of each trial's changed "
-        f"frames. Balanced accuracy with {ci} cluster-bootstrap intervals ({st.n_boot} "
-        f"resamples of trials); chance = mean of {st.n_permutations} refits on labels "
-        "permuted within animal.</p>",
+        f"frames. Each trial's frames are judged against a neutral prototype and gate built "
+        "from the other trials' baseline frames (cross-fitted). Balanced accuracy with "
+        f"{ci} cluster-bootstrap intervals ({st.n_boot} resamples of animals); chance = mean "
+        f"of {st.n_permutations} permutations of the out-of-fold predictions within animal "
+        "(no refit).</p>",
         _headline(scores, st),
         _img(
             _score_figure(scores, st),

@@ -14,7 +14,10 @@ Decoder: trials with ``intensity >= strong_min`` are "strong", ``<= none_max`` "
 logistic regression on per-trial features (change, amplitude, strength and motion: response
 minus baseline, peak, and the time course in quarters of the response window) is trained on all
 animals but one and scores the held-out one (every trial of it, so intermediate intensities get
-a score too). AUC per held-out animal and pooled, with bootstrap CIs.
+a score too). The fold that holds an animal out computes the amplitude feature of every trial
+from the pooled prototype of the OTHER animals (``direction: pooled``), so no prototype built
+from the held-out animal enters its decoder. AUC per held-out animal and pooled, with
+bootstrap CIs.
 
 Options (``analyses: {intensity: {...}}``): ``trial_types`` (list; default every graded one),
 ``readouts`` (subset of response, strength, amplitude), ``strong_min`` (default: the upper half
@@ -44,6 +47,7 @@ from mouseface.expression.readout import (
     DIRECTIONS,
     good_frames,
     session_amplitude,
+    session_neutral,
     trial_amplitudes,
 )
 from mouseface.stats import auc_ci, mean_ci, mixed_slope, spearman_ci
@@ -162,7 +166,10 @@ def default_strong_min(intensity: np.ndarray, none_max: float) -> float:
     return float(lv[len(lv) // 2])
 
 
-def _features(ctx: Context, g: pd.DataFrame, emotion: str, opt: dict) -> pd.DataFrame:
+def _features(
+    ctx: Context, g: pd.DataFrame, emotion: str, opt: dict, prototype: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Per-trial features; ``prototype`` (d,) replaces the emotion's prototype of the amplitude."""
     rows = []
     win = ctx.windows
     for session, gs in g.groupby("session", sort=False):
@@ -181,9 +188,13 @@ def _features(ctx: Context, g: pd.DataFrame, emotion: str, opt: dict) -> pd.Data
         idx = np.flatnonzero(need)
         amp = np.full(len(times), np.nan)
         try:
+            vectors = None
+            if prototype is not None:
+                vectors = (prototype - session_neutral(ctx, str(session)))[None]
             amp[idx] = session_amplitude(
-                ctx, str(session), [emotion], index=idx, direction=opt["direction"]
-            )[:, 0]
+                ctx, str(session), [emotion], index=idx, direction=opt["direction"],
+                vectors=vectors,
+            )[:, 0]  # fmt: skip
             series["amplitude"] = amp
         except InputError:
             pass
@@ -192,6 +203,18 @@ def _features(ctx: Context, g: pd.DataFrame, emotion: str, opt: dict) -> pd.Data
                                baseline=win["baseline"], response=win["response"])  # fmt: skip
             rows.append({"row": key, **f})
     return pd.DataFrame(rows).set_index("row").loc[g.index]
+
+
+def _pooled_without(ctx: Context, emotion: str, animal: str) -> np.ndarray | None:
+    """Pooled prototype of ``emotion`` from every animal but ``animal`` (None if none has it)."""
+    ds = ctx.prototypes
+    if "animal_prototype" not in ds or emotion not in [str(e) for e in ds["emotion"].values]:
+        return None
+    A = ds["animal_prototype"].sel(emotion=emotion)
+    keep = [str(a) != animal for a in A["animal"].values]
+    rows = np.asarray(A.values, dtype=np.float64)[keep]
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    return rows.mean(axis=0) if len(rows) else None
 
 
 def _decode(ctx: Context, g: pd.DataFrame, tt: str, emotion: str, opt: dict):
@@ -208,9 +231,20 @@ def _decode(ctx: Context, g: pd.DataFrame, tt: str, emotion: str, opt: dict):
         )
     F = _features(ctx, g, emotion, opt)
     F = F.loc[:, np.isfinite(F.to_numpy(float)).any(axis=0)]
+    per_fold = {}
+    if "amplitude_mean" in F and opt["direction"] == "pooled":
+        for a in sorted(set(g["animal"].astype(str))):
+            proto = _pooled_without(ctx, emotion, a)
+            if proto is not None:
+                per_fold[a] = (
+                    _features(ctx, g, emotion, opt, proto)
+                    .reindex(columns=F.columns)
+                    .to_numpy(float)
+                )
     scores, folds = leave_one_group_out_scores(
-        F.to_numpy(float), strong, g["animal"].to_numpy(), train=use, C=opt["decoder_C"]
-    )
+        F.to_numpy(float), strong, g["animal"].to_numpy(), train=use, C=opt["decoder_C"],
+        fold_features=per_fold,
+    )  # fmt: skip
     boot = {"n_boot": opt["n_boot"], "ci": opt["ci"], "seed": opt["seed"]}
     base = {"trial_type": tt, "strong_min": strong_min, "none_max": opt["none_max"]}
     rows = []

@@ -105,3 +105,19 @@ def _print_neural(out: Path) -> None:
                 for r in main.itertuples()
             )
         )
+
+
+def _print_headline(out, data) -> None:  # noqa: ANN001
+    """The honest headline first: out-of-fold per-frame balanced accuracy on frames chosen by
+    the ground truth (synthetic data), else on every baseline and response-window frame."""
+    from mouseface.decoding.scoring import headline_score, score_against_truth
+
+    try:
+        score = score_against_truth(out, data) if data is not None else headline_score(out)
+    except InputError as exc:
+        err_console.print(f"[yellow]note:[/] headline not computed: {exc}", highlight=False)
+        return
+    out_console.print(
+        "Emotion of every frame, named by the first decoder on animals it never saw "
+        "(leave one animal out), all classes: " + score.sentence()
+    )

@@ -17,6 +17,7 @@ from mouseface import __version__
 from mouseface.cli._common import (
     RichProgress,
     _guard,
+    _print_headline,
     _print_neural,
     _print_result,
     _progress,
@@ -307,18 +308,16 @@ def demo(
                 progress=lambda n: prog("synthesise", n, None),
             )
             result = run_project(load_config(yaml_path), root / "results", jobs=jobs, progress=prog)
+        _print_headline(root / "results", root / "data")
         _print_result(result)
         _print_neural(result.out)
-        acc = result.accuracy.get(("prototype", "frame"))
-        if acc is not None:
-            out_console.print(f"leave-one-animal-out frame accuracy (prototype decoder): {acc:.3f}")
         dec = result.analyses.get("decoding", {})
         key = "linear.animal.frame.balanced_accuracy"
         if key in dec:
             out_console.print(
-                f"leave-one-animal-out frame balanced accuracy, 7 classes, changed faces "
-                f"(decoding analysis, linear): {dec[key]:.3f} [{dec[key + '_low']:.3f}, "
-                f"{dec[key + '_high']:.3f}]"
+                f"decoding analysis (linear, leave one animal out), 7 classes, baseline + "
+                f"stimulus-window frames above the gate only: {dec[key]:.3f} "
+                f"[{dec[key + '_low']:.3f}, {dec[key + '_high']:.3f}]"
             )
 
     _guard(go)

@@ -1,37 +1,23 @@
-"""Emotion decoders (scikit-learn estimators) and cross-validation by animal.
+"""The nearest-prototype classifier (the paper's readout as a scikit-learn estimator).
 
-- :class:`PrototypeClassifier`: nearest prototype by Pearson correlation (the paper's readout as a
-  classifier): one prototype per class, the mean of its training rows.
-- ``make_decoder("forest")``: PCA-reduced HOG -> random forest; ``"linear"``: standardised PCA ->
-  multinomial logistic regression.
+- :class:`PrototypeClassifier`: nearest prototype by Pearson correlation: one prototype per
+  class, the mean of its training rows (or given, e.g. a library's prototype directions).
+- :func:`clip_components`: fit a pipeline's PCA to a small training set.
+
+The other decoders and the factory that builds every decoder: :mod:`mouseface.decoding.factory`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.decomposition import PCA
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import LeaveOneGroupOut
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix
 
-__all__ = [
-    "PrototypeClassifier",
-    "make_decoder",
-    "DECODERS",
-    "cross_validate_by_group",
-    "balanced_accuracy",
-]
-
-DECODERS = ("prototype", "forest", "linear")
+__all__ = ["PrototypeClassifier", "clip_components"]
 
 
 class PrototypeClassifier(ClassifierMixin, BaseEstimator):
@@ -68,6 +54,29 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
         self.prototypes_ = np.stack([X[y == c].mean(axis=0) for c in self.classes_])
         return self
 
+    @classmethod
+    def from_prototypes(
+        cls, classes: np.ndarray, prototypes: np.ndarray, *, temperature: float = 0.02
+    ) -> PrototypeClassifier:
+        """A fitted classifier whose prototypes are given (no training rows).
+
+        Parameters
+        ----------
+        classes : ndarray, shape (k,)
+            Class labels (sorted order is not required).
+        prototypes : ndarray, shape (k, d)
+            One prototype per class, in the feature space of the rows to classify.
+        temperature : float
+        """
+        est = cls(temperature=temperature)
+        P = np.asarray(prototypes, dtype=np.float64)
+        if P.ndim != 2 or len(P) != len(classes):
+            raise ValueError(f"prototypes must be (k, d) for {len(classes)} classes, got {P.shape}")
+        est.classes_ = np.asarray(classes, dtype=object)
+        est.prototypes_ = P
+        est.n_features_in_ = P.shape[1]
+        return est
+
     def _r(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
@@ -92,112 +101,13 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(r, axis=1)]
 
 
-def make_decoder(name: str, *, n_components: int = 30, random_state: int = 0) -> BaseEstimator:
-    """Build a decoder by name: ``prototype``, ``forest`` or ``linear``."""
-    if name == "prototype":
-        return PrototypeClassifier()
-    if name == "forest":
-        return Pipeline(
-            [
-                ("pca", PCA(n_components=n_components, random_state=random_state)),
-                (
-                    "rf",
-                    RandomForestClassifier(
-                        n_estimators=200, min_samples_leaf=2, n_jobs=1, random_state=random_state
-                    ),
-                ),
-            ]
-        )
-    if name == "linear":
-        return Pipeline(
-            [
-                ("scale", StandardScaler()),
-                ("pca", PCA(n_components=n_components, random_state=random_state)),
-                ("lr", LogisticRegression(C=0.1, max_iter=2000)),
-            ]
-        )
-    raise InputError(f"unknown decoder {name!r}; choose from {', '.join(DECODERS)}")
+def clip_components(est: BaseEstimator, n_rows: int, n_features: int) -> BaseEstimator:
+    """Clip a pipeline's PCA size to what ``n_rows`` training rows of ``n_features`` allow.
 
-
-def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean recall over the classes present in ``y_true`` (no warning for unseen predictions)."""
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    return float(np.mean([np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)]))
-
-
-def _fit_components(est: BaseEstimator, X: np.ndarray) -> BaseEstimator:
-    """Clip a pipeline's PCA size to what the training data allow."""
+    Returns the same estimator (its ``pca__n_components`` set to at most ``n_rows - 1`` and
+    ``n_features``); an estimator without a ``pca`` step is returned unchanged.
+    """
     if isinstance(est, Pipeline) and "pca" in est.named_steps:
-        k = min(est.named_steps["pca"].n_components, X.shape[0] - 1, X.shape[1])
+        k = min(est.named_steps["pca"].n_components, n_rows - 1, n_features)
         est.set_params(pca__n_components=max(1, k))
     return est
-
-
-def cross_validate_by_group(
-    make: callable,
-    X: np.ndarray,
-    y: np.ndarray,
-    groups: np.ndarray,
-    *,
-    what: str = "animal",
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Leave-one-group-out cross-validation (e.g. leave one animal out).
-
-    Parameters
-    ----------
-    make : callable
-        ``make() -> estimator``, a fresh unfitted estimator per fold.
-    X : ndarray, shape (n, d)
-    y : ndarray, shape (n,)
-        Class labels.
-    groups : ndarray, shape (n,)
-        Group of each row (animal id); each fold holds one group out.
-    what : str
-        Name of the grouping, for messages.
-
-    Returns
-    -------
-    scores : DataFrame
-        One row per fold: fold, held_out, n_train, n_test, accuracy, balanced_accuracy.
-    predicted : ndarray, shape (n,)
-        Out-of-fold predictions.
-    proba : ndarray, shape (n, k)
-        Out-of-fold class probabilities (columns in ``classes`` order; NaN for classes a fold
-        never saw).
-    classes : ndarray, shape (k,)
-    """
-    X = np.asarray(X)
-    y = np.asarray(y)
-    groups = np.asarray(groups)
-    uniq = np.unique(groups)
-    if len(uniq) < 2:
-        raise InputError(
-            f"cross-validation by {what} needs at least 2 {what}s, got "
-            f"{len(uniq)} ({', '.join(map(str, uniq))}); add sessions of another {what}"
-        )
-    classes = np.unique(y)
-    if len(classes) < 2:
-        raise InputError(f"decoding needs at least 2 classes, got only {classes.tolist()}")
-    predicted = np.empty(len(y), dtype=object)
-    proba = np.full((len(y), len(classes)), np.nan)
-    rows = []
-    for fold, (tr, te) in enumerate(LeaveOneGroupOut().split(X, y, groups)):
-        if len(np.unique(y[tr])) < 2:
-            continue
-        est = _fit_components(make(), X[tr])
-        est.fit(X[tr], y[tr])
-        predicted[te] = est.predict(X[te])
-        cols = np.searchsorted(classes, est.classes_)
-        proba[np.ix_(te, cols)] = est.predict_proba(X[te])
-        rows.append(
-            {
-                "fold": fold,
-                "held_out": str(groups[te][0]),
-                "n_train": len(tr),
-                "n_test": len(te),
-                "accuracy": float(np.mean(predicted[te] == y[te])),
-                "balanced_accuracy": balanced_accuracy(y[te], predicted[te]),
-            }
-        )
-    return pd.DataFrame(rows), predicted, proba, classes

@@ -1,8 +1,16 @@
-"""Cross-validated frame decoding with intervals and permutation chance (private).
+"""Cross-validated frame decoding: the one evaluation path of the pipeline, analyses and library.
 
-:func:`decode_frames` runs every decoder under every cross-validation scheme on a
-:class:`~mouseface.expression.frameset.FrameSet` and returns tidy tables. Three evaluation
-levels come from the same out-of-fold predictions:
+:func:`cross_validate` fits a decoder from :func:`~mouseface.decoding.factory.make_decoder` on
+the training rows of every split (:func:`~mouseface.decoding.splits.cv_splits`: by animal, by
+session, random splits of trials) and returns the out-of-fold predictions and probabilities of
+every test row, plus the fitted estimator of each fold (to predict further frames of the
+held-out animal). :func:`frame_predictions` does this for a
+:class:`~mouseface.expression.frameset.FrameSet` (``X = [change_z, HOG - neutral]``, the gated
+decoder): the pipeline's ``decoding.parquet``, its per-frame ``predicted`` / ``p_<class>`` and
+the decoding analysis all call it, so the same frames and settings give the same predictions.
+
+:func:`decode_frames` (the decoding analysis) scores three levels of the same out-of-fold
+predictions:
 
 - ``frame``: baseline frames (true class ``neutral``) and the stimulus-window frames in which
   the face has changed (``change_z > threshold``; the rule uses no labels);
@@ -11,166 +19,367 @@ levels come from the same out-of-fold predictions:
 - ``trial``: each trial's response window, named by the majority of its changed frames
   (``neutral`` when none changed).
 
-Intervals: percentile intervals of a cluster bootstrap over trials (a trial's baseline and
-response frames are resampled together) of the pooled out-of-fold predictions. Chance: the
-decoder refitted on labels permuted within each animal (``n_permutations`` times), same
-scheme, same evaluation; the p-value is ``(1 + #null >= observed) / (1 + n)``.
+Intervals: percentile intervals of a cluster bootstrap over animals (the unit of
+generalisation; an animal's frames are resampled together). Chance: the out-of-fold
+predictions permuted within each animal (no refit; valid because a held-out row's prediction
+never used its label), ``n_permutations`` times; the p-value is ``(1 + #null >= observed) /
+(1 + n)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
-from mouseface.decoding.gated import ChangeGatedClassifier, make_frame_decoder
-from mouseface.decoding.metrics import bootstrap_confusion, confusion, scores_from_confusion
-from mouseface.decoding.splits import cv_splits
+from mouseface.decoding.estimators import clip_components
+from mouseface.decoding.factory import DECODERS, GATE_THRESHOLD, make_decoder
+from mouseface.decoding.metrics import (
+    bootstrap_confusion,
+    confusion,
+    permuted_balanced_accuracy,
+    scores,
+    scores_from_confusion,
+)
+from mouseface.decoding.splits import Split, cv_splits
 from mouseface.errors import InputError
 from mouseface.expression.frameset import NEUTRAL, FrameSet, cap_per_group
 from mouseface.stats.bootstrap import percentile_interval
-from mouseface.stats.permutation import permutation_p_value, permute_within
+from mouseface.stats.permutation import permutation_p_value
 
-__all__ = ["DecodeSettings", "decode_frames", "LEVELS"]
+__all__ = [
+    "DecodeSettings",
+    "OutOfFold",
+    "FrameData",
+    "cross_validate",
+    "frame_data",
+    "frame_predictions",
+    "trial_votes",
+    "level_table",
+    "decode_frames",
+    "summary_numbers",
+    "LEVELS",
+]
 
 LEVELS = ("frame", "frame_all", "trial")
 
 
 @dataclass(frozen=True)
 class DecodeSettings:
-    """Options of :func:`decode_frames` (see the decoding analysis for their meaning)."""
+    """Decoder and evaluation settings shared by the pipeline and the decoding analysis.
 
-    decoders: tuple[str, ...] = ("prototype", "forest", "linear")
+    ``threshold`` is the neutral gate (robust z of the change), ``max_frames`` the frames kept
+    per session and class for training and scoring, ``n_boot`` the animal-bootstrap replicates,
+    ``n_permutations`` the permutations of the predictions.
+    """
+
+    decoders: tuple[str, ...] = DECODERS
     schemes: tuple[str, ...] = ("animal", "session", "random")
-    threshold: float = 5.0
+    threshold: float = GATE_THRESHOLD
     max_frames: int = 120
-    n_boot: int = 200
-    n_permutations: int = 10
+    n_boot: int = 1000
+    n_permutations: int = 1000
     permutation_schemes: tuple[str, ...] = ("animal",)
     n_splits: int = 5
     test_size: float = 0.25
     ci: float = 0.95
     seed: int = 0
 
+    def decoder(self, name: str) -> BaseEstimator:
+        """The gated decoder ``name`` with these settings (unfitted)."""
+        return make_decoder(name, gate=self.threshold, random_state=self.seed)
 
-@dataclass
-class _Data:
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Out-of-fold predictions of one decoder under one scheme.
+
+    Attributes
+    ----------
+    fold : ndarray of str, shape (m,)
+        Fold of each prediction (held-out animal or session, or ``split<k>``).
+    index : ndarray of int64, shape (m,)
+        Row of ``X`` predicted (a row appears once per fold that tests it).
+    predicted : ndarray of object, shape (m,)
+    proba : ndarray of float64, shape (m, k)
+        Probabilities in ``classes`` order (0 for a class the fold never saw).
+    classes : ndarray of object, shape (k,)
+    estimators : dict
+        fold -> fitted estimator.
+    notes : tuple of str
+        Folds that could not be fitted and why.
+    """
+
+    fold: np.ndarray
+    index: np.ndarray
+    predicted: np.ndarray
+    proba: np.ndarray
+    classes: np.ndarray
+    estimators: dict[str, BaseEstimator] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def cross_validate(
+    make: Callable[[], BaseEstimator],
+    X: np.ndarray,
+    y: np.ndarray,
+    splits: Sequence[Split],
+    *,
+    fit_rows: np.ndarray | None = None,
+) -> OutOfFold:
+    """Fit a fresh estimator per split and predict its test rows.
+
+    Parameters
+    ----------
+    make : callable
+        ``make() -> estimator`` (e.g. ``lambda: make_decoder("linear", gate=5.0)``).
+    X : ndarray, shape (n, d)
+    y : ndarray, shape (n,)
+        Labels (read on training rows only).
+    splits : sequence of Split
+        From :func:`~mouseface.decoding.splits.cv_splits`.
+    fit_rows : ndarray of bool, shape (n,), optional
+        Rows a fold may train on (default all); every test row is predicted.
+
+    Returns
+    -------
+    OutOfFold
+        A fold whose training rows hold fewer than 2 classes (or that the estimator refuses
+        with an InputError) is skipped and named in ``notes``.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y, dtype=object)
+    fit = np.ones(len(y), bool) if fit_rows is None else np.asarray(fit_rows, bool)
+    parts, fitted, notes = [], {}, []
+    for sp in splits:
+        tr = sp.train[fit[sp.train]]
+        if len(np.unique(y[tr])) < 2:
+            notes.append(f"fold {sp.fold}: skipped: fewer than 2 classes to train on")
+            continue
+        est = clip_components(make(), len(tr), X.shape[1])
+        try:
+            est.fit(X[tr], y[tr])
+        except InputError as exc:
+            notes.append(f"fold {sp.fold}: skipped: {exc}")
+            continue
+        fitted[sp.fold] = est
+        parts.append(
+            (sp.fold, sp.test, est.predict(X[sp.test]), est.predict_proba(X[sp.test]), est)
+        )
+    if not parts:
+        empty = np.zeros(0, dtype=object)
+        return OutOfFold(
+            np.zeros(0, str),
+            np.zeros(0, np.int64),
+            empty,
+            np.zeros((0, 0)),
+            empty,
+            {},
+            tuple(notes),
+        )
+    classes = np.unique(np.concatenate([np.asarray(p[4].classes_, dtype=object) for p in parts]))
+    proba = np.zeros((sum(len(p[1]) for p in parts), len(classes)))
+    row = 0
+    for _, te, _, pr, est in parts:
+        cols = np.searchsorted(classes, np.asarray(est.classes_, dtype=object))
+        proba[np.ix_(np.arange(row, row + len(te)), cols)] = pr
+        row += len(te)
+    return OutOfFold(
+        fold=np.concatenate([np.full(len(p[1]), p[0]) for p in parts]).astype(str),
+        index=np.concatenate([p[1] for p in parts]).astype(np.int64),
+        predicted=np.concatenate([p[2] for p in parts]).astype(object),
+        proba=proba,
+        classes=classes.astype(object),
+        estimators=fitted,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """The rows of a :class:`FrameSet` the decoders train on and are scored on.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        The kept rows of ``FrameSet.rows`` (at most ``max_frames`` per session and label),
+        with a ``group`` column (the unit held out by the ``animal`` scheme: subject or animal).
+    X : ndarray of float64, shape (n, 1 + d)
+        Column 0 the change z-score (the gate), then ``HOG - neutral``.
+    y : ndarray of object, shape (n,)
+    changed : ndarray of bool, shape (n,)
+        ``change_z > threshold``.
+    response : ndarray of bool, shape (n,)
+    """
+
+    rows: pd.DataFrame
     X: np.ndarray
     y: np.ndarray
-    animal: np.ndarray
-    session: np.ndarray
-    cluster: np.ndarray
-    response: np.ndarray
     changed: np.ndarray
+    response: np.ndarray
 
 
-def _prepare(fs: FrameSet, st: DecodeSettings) -> tuple[_Data, pd.DataFrame]:
+def frame_data(
+    fs: FrameSet, st: DecodeSettings, *, subjects: dict[str, str] | None = None
+) -> FrameData:
+    """Rows to decode: at most ``st.max_frames`` per (session, label), gate column first.
+
+    Parameters
+    ----------
+    fs : FrameSet
+    st : DecodeSettings
+    subjects : dict, optional
+        session -> subject (animals of one subject are held out together); default the animal.
+
+    Raises
+    ------
+    InputError
+        No stimulus-window frame, an emotion with no changed frame, or no baseline frame.
+    """
     r = fs.rows
     keys = (r["session"].astype(str) + "|" + r["label"].astype(str)).to_numpy()
     keep = cap_per_group(keys, max_per_group=st.max_frames, seed=st.seed)
     r = r.iloc[keep].reset_index(drop=True)
+    subjects = subjects or {}
+    r["group"] = [subjects.get(s, a) for s, a in zip(r["session"], r["animal"], strict=True)]
     X = np.hstack([r["change_z"].to_numpy(np.float64)[:, None], fs.X[keep].astype(np.float64)])
-    response = (r["window"] == "response").to_numpy()
-    changed = r["change_z"].to_numpy() > st.threshold
-    data = _Data(
+    d = FrameData(
+        rows=r,
         X=X,
         y=r["label"].to_numpy(object),
-        animal=r["animal"].to_numpy(str),
-        session=r["session"].to_numpy(str),
-        cluster=r["cluster"].to_numpy(str),
-        response=response,
-        changed=changed,
+        changed=r["change_z"].to_numpy() > st.threshold,
+        response=(r["window"] == "response").to_numpy(),
     )
-    sel = (
-        fs.rows.assign(changed=fs.rows["change_z"] > st.threshold)
-        .query("window == 'response'")
-        .groupby(["session", "animal", "label"], sort=True)["changed"]
-        .agg(n_frames="size", n_changed="sum", fraction_changed="mean")
-        .reset_index()
-        .assign(threshold=st.threshold)
-    )
-    emotions = sorted(set(data.y[response]))
+    emotions = sorted(set(d.y[d.response]))
     if not emotions:
         raise InputError("no stimulus-window frame to decode: check the trials and windows")
-    dead = [e for e in emotions if not (changed & response & (data.y == e)).any()]
+    dead = [e for e in emotions if not (d.changed & d.response & (d.y == e)).any()]
     if dead:
         raise InputError(
             f"class(es) {', '.join(dead)} have no stimulus-window frame whose change z-score "
             f"exceeds {st.threshold:g}: the face did not change in those trials; lower "
             "analyses.decoding.change_threshold or drop those trials"
         )
-    if not (data.y == NEUTRAL).any():
+    if not (d.y == NEUTRAL).any():
         raise InputError("no baseline frame: the neutral class has no frames")
-    return data, sel
+    return d
 
 
-def _fit_predict(d: _Data, y_train: np.ndarray, splits, name: str, st: DecodeSettings, notes):
-    """Out-of-fold predictions: list of (fold, test indices, predicted)."""
-    out = []
-    for sp in splits:
-        est = ChangeGatedClassifier(
-            make_frame_decoder(name, random_state=st.seed), threshold=st.threshold
-        )
-        try:
-            est.fit(d.X[sp.train], y_train[sp.train])
-        except InputError as exc:
-            if notes is not None:
-                notes.append(f"{name}, fold {sp.fold}: skipped: {exc}")
+def _splits(d: FrameData, scheme: str, st: DecodeSettings) -> list[Split]:
+    return cv_splits(
+        scheme,
+        animals=d.rows["group"].to_numpy(str),
+        sessions=d.rows["session"].to_numpy(str),
+        clusters=d.rows["cluster"].to_numpy(str),
+        n_splits=st.n_splits,
+        test_size=st.test_size,
+        seed=st.seed,
+    )
+
+
+def frame_predictions(d: FrameData, name: str, scheme: str, st: DecodeSettings) -> OutOfFold:
+    """Out-of-fold predictions of the gated decoder ``name`` under ``scheme``.
+
+    The pipeline (``scheme="animal"``) and the decoding analysis call this with the same
+    :class:`FrameData` and settings, hence get the same predictions.
+    """
+    # one BLAS/OpenMP thread: many small fits; threads only contend (and n_jobs=1 is the rule)
+    with threadpool_limits(limits=1):
+        return cross_validate(lambda: st.decoder(name), d.X, d.y, _splits(d, scheme, st))
+
+
+def trial_votes(
+    cluster: np.ndarray, predicted: np.ndarray, changed: np.ndarray, classes: Sequence
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each trial named by the majority of its changed frames (``neutral`` when none changed).
+
+    Parameters
+    ----------
+    cluster : ndarray, shape (n,)
+        Trial of each response-window frame.
+    predicted : ndarray, shape (n,)
+        Frame predictions.
+    changed : ndarray of bool, shape (n,)
+        Frames above the gate.
+    classes : sequence
+        Class order for the vote fractions.
+
+    Returns
+    -------
+    trials : ndarray, shape (t,)
+        Sorted unique clusters.
+    votes : ndarray of float64, shape (t, k)
+        Fraction of each trial's changed frames predicted as each class (``neutral`` = 1
+        when no frame changed). The trial's call is the first class with the most votes.
+    """
+    cl = np.asarray(cluster).astype(str)
+    uniq, inv = np.unique(cl, return_inverse=True)
+    labels = np.asarray(classes, dtype=object).astype(str)
+    code = np.searchsorted(labels, np.asarray(predicted, dtype=object).astype(str))
+    ch = np.asarray(changed, bool)
+    counts = np.zeros((len(uniq), len(labels)))
+    np.add.at(counts, (inv[ch], code[ch]), 1.0)
+    none = counts.sum(axis=1) == 0
+    counts[none, int(np.flatnonzero(labels == NEUTRAL)[0])] = 1.0
+    return uniq, counts / counts.sum(axis=1, keepdims=True)
+
+
+def level_table(d: FrameData, oof: OutOfFold) -> pd.DataFrame:
+    """One row per scored unit and level: fold, level, true, predicted, group, cluster."""
+    idx = oof.index
+    base = pd.DataFrame(
+        {
+            "fold": oof.fold,
+            "true": d.y[idx].astype(str),
+            "predicted": oof.predicted.astype(str),
+            "group": d.rows["group"].to_numpy(str)[idx],
+            "cluster": d.rows["cluster"].to_numpy(str)[idx],
+        }
+    )
+    ev = ~d.response[idx] | d.changed[idx]
+    parts = [base[ev].assign(level="frame"), base.assign(level="frame_all")]
+    classes = np.array(sorted(set(oof.classes.astype(str)) | {NEUTRAL}), dtype=object)
+    resp = d.response[idx]
+    for fold in np.unique(oof.fold):
+        m = resp & (oof.fold == fold)
+        if not m.any():
             continue
-        out.append((sp.fold, sp.test, est.predict(d.X[sp.test])))
-    return out
+        trials, votes = trial_votes(
+            base["cluster"][m], oof.predicted[m], d.changed[idx][m], classes
+        )
+        first = base[m].drop_duplicates("cluster").set_index("cluster").loc[trials]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "fold": fold,
+                    "true": first["true"].to_numpy(),
+                    "predicted": classes[np.argmax(votes, axis=1)].astype(str),
+                    "group": first["group"].to_numpy(),
+                    "cluster": trials,
+                    "level": "trial",
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
-def _trial_votes(d: _Data, test: np.ndarray, pred: np.ndarray):
-    """Per response window of the test rows: (true, predicted, cluster)."""
-    t, p, c = [], [], []
-    resp = d.response[test]
-    for cl in np.unique(d.cluster[test][resp]):
-        m = resp & (d.cluster[test] == cl)
-        votes = pred[m & d.changed[test]]
-        if votes.size:
-            vals, counts = np.unique(votes.astype(str), return_counts=True)
-            p.append(vals[np.argmax(counts)])
-        else:
-            p.append(NEUTRAL)
-        t.append(d.y[test][m][0])
-        c.append(cl)
-    return np.array(t, dtype=object), np.array(p, dtype=object), np.array(c, dtype=object)
+def _interval(t, p, c, classes, st: DecodeSettings, seed: int):
+    boot = bootstrap_confusion(t, p, c, classes, n_boot=st.n_boot, seed=seed)
+    return boot, scores_from_confusion(boot)
 
 
-def _levels(d: _Data, test: np.ndarray, pred: np.ndarray) -> dict[str, tuple]:
-    """level -> (true, predicted, clusters) of these test rows."""
-    y, cl = d.y[test], d.cluster[test]
-    ev = ~d.response[test] | d.changed[test]
-    return {
-        "frame": (y[ev], pred[ev], cl[ev]),
-        "frame_all": (y, pred, cl),
-        "trial": _trial_votes(d, test, pred),
-    }
-
-
-def _pooled(preds, d: _Data) -> dict[str, tuple]:
-    parts: dict[str, list] = {lev: [[], [], []] for lev in LEVELS}
-    for fold, test, pred in preds:
-        for lev, (t, p, c) in _levels(d, test, pred).items():
-            parts[lev][0].append(t)
-            parts[lev][1].append(p)
-            parts[lev][2].append(np.array([f"{fold}/{x}" for x in c], dtype=object))
-    return {
-        lev: tuple(np.concatenate(x) if x else np.array([]) for x in v) for lev, v in parts.items()
-    }
-
-
-def _score_rows(key: dict, t, p, c, classes, st: DecodeSettings, seed: int):
+def _pooled_rows(key: dict, g: pd.DataFrame, classes, st: DecodeSettings, seed: int):
+    t, p, c = g["true"].to_numpy(), g["predicted"].to_numpy(), g["group"].to_numpy()
+    sc = scores(t, p, classes)
+    boot, bs = _interval(t, p, c, classes, st, seed)
     cm = confusion(t, p, classes)
-    sc = scores_from_confusion(cm)
-    boot = scores_from_confusion(bootstrap_confusion(t, p, c, classes, n_boot=st.n_boot, seed=seed))
     rows = []
     for metric in ("accuracy", "balanced_accuracy"):
-        lo, hi = percentile_interval(boot[metric], level=st.ci)
+        lo, hi = percentile_interval(bs[metric], level=st.ci)
         rows.append(
             {
                 **key,
@@ -183,7 +392,7 @@ def _score_rows(key: dict, t, p, c, classes, st: DecodeSettings, seed: int):
             }
         )
     for metric in ("f1", "recall"):
-        lo, hi = percentile_interval(boot[metric], level=st.ci)
+        lo, hi = percentile_interval(bs[metric], level=st.ci)
         for j, cls in enumerate(classes):
             if cm[j].sum() == 0 and cm[:, j].sum() == 0:
                 continue
@@ -198,43 +407,32 @@ def _score_rows(key: dict, t, p, c, classes, st: DecodeSettings, seed: int):
                     "n_test": int(cm[j].sum()),
                 }
             )
-    return rows, cm, boot
-
-
-def _confusion_rows(key: dict, cm: np.ndarray, t, p, c, classes, st: DecodeSettings, seed: int):
-    boot = bootstrap_confusion(t, p, c, classes, n_boot=st.n_boot, seed=seed)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = cm / cm.sum(axis=1, keepdims=True)
         bfrac = boot / boot.sum(axis=2, keepdims=True)
     lo, hi = percentile_interval(bfrac, level=st.ci)
-    rows = []
-    for i, ti in enumerate(classes):
-        if cm[i].sum() == 0:
-            continue
-        for j, pj in enumerate(classes):
-            rows.append(
-                {
-                    **key,
-                    "true": str(ti),
-                    "predicted": str(pj),
-                    "count": int(cm[i, j]),
-                    "fraction": float(frac[i, j]),
-                    "ci_low": float(lo[i, j]),
-                    "ci_high": float(hi[i, j]),
-                }
-            )
-    return rows
-
-
-def _ba(pooled: dict[str, tuple], classes) -> dict[str, float]:
-    return {
-        lev: float(scores_from_confusion(confusion(t, p, classes))["balanced_accuracy"])
-        for lev, (t, p, _) in pooled.items()
-    }
+    conf = [
+        {
+            **key,
+            "true": str(ti),
+            "predicted": str(pj),
+            "count": int(cm[i, j]),
+            "fraction": float(frac[i, j]),
+            "ci_low": float(lo[i, j]),
+            "ci_high": float(hi[i, j]),
+        }
+        for i, ti in enumerate(classes)
+        if cm[i].sum() > 0
+        for j, pj in enumerate(classes)
+    ]
+    return rows, conf, float(sc["balanced_accuracy"])
 
 
 def decode_frames(
-    fs: FrameSet, settings: DecodeSettings | None = None
+    fs: FrameSet,
+    settings: DecodeSettings | None = None,
+    *,
+    subjects: dict[str, str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Cross-validate every decoder under every scheme (see module docstring).
 
@@ -243,6 +441,9 @@ def decode_frames(
     fs : FrameSet
         From :func:`mouseface.expression.frameset.build_frame_set`.
     settings : DecodeSettings, optional
+    subjects : dict, optional
+        session -> subject: the ``animal`` scheme holds out a subject's animals together, and
+        intervals and permutations use subjects (default: the animal).
 
     Returns
     -------
@@ -250,126 +451,130 @@ def decode_frames(
         ``scores`` (decoder, scheme, level, fold, metric, class, value, ci_low, ci_high,
         n_test), ``confusion`` (decoder, scheme, level, true, predicted, count, fraction,
         ci_low, ci_high), ``null`` (decoder, scheme, level, permutation, balanced_accuracy),
-        ``selection`` (per session and class: stimulus-window frames and the changed ones).
+        ``selection`` (per session and class: stimulus-window frames and the changed ones),
+        ``predictions`` (decoder, scheme, fold, session, frame, label, predicted: every
+        out-of-fold frame prediction).
     notes : list of str
         Schemes or folds that could not run and why.
     """
     st = settings or DecodeSettings()
-    # one BLAS/OpenMP thread: many small fits; threads only contend (and n_jobs=1 is the rule)
-    with threadpool_limits(limits=1):
-        return _decode(fs, st)
-
-
-def _decode(fs: FrameSet, st: DecodeSettings) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    d, selection = _prepare(fs, st)
+    d = frame_data(fs, st, subjects=subjects)
+    selection = (
+        fs.rows.assign(changed=fs.rows["change_z"] > st.threshold)
+        .query("window == 'response'")
+        .groupby(["session", "animal", "label"], sort=True)["changed"]
+        .agg(n_frames="size", n_changed="sum", fraction_changed="mean")
+        .reset_index()
+        .assign(threshold=st.threshold)
+    )
     classes = np.array(sorted(set(d.y)), dtype=object)
-    scores, confusions, nulls, notes = [], [], [], []
+    score_rows, conf_rows, null_rows, preds, notes = [], [], [], [], []
     for scheme in st.schemes:
         try:
-            splits = cv_splits(
-                scheme,
-                animals=d.animal,
-                sessions=d.session,
-                clusters=d.cluster,
-                n_splits=st.n_splits,
-                test_size=st.test_size,
-                seed=st.seed,
-            )
+            _splits(d, scheme, st)
         except InputError as exc:
             notes.append(f"scheme {scheme}: skipped: {exc}")
             continue
         for k, name in enumerate(st.decoders):
-            preds = _fit_predict(d, d.y, splits, name, st, notes)
-            if not preds:
+            oof = frame_predictions(d, name, scheme, st)
+            notes += [f"{name}, {n}" for n in oof.notes]
+            if not len(oof.index):
                 notes.append(f"{name}, scheme {scheme}: no fold could be fitted")
                 continue
-            for fold, test, pred in preds:
-                for lev, (t, p, _) in _levels(d, test, pred).items():
-                    sc = scores_from_confusion(confusion(t, p, classes))
-                    for metric in ("accuracy", "balanced_accuracy"):
-                        scores.append(
-                            {
-                                "decoder": name,
-                                "scheme": scheme,
-                                "level": lev,
-                                "fold": fold,
-                                "metric": metric,
-                                "class": None,
-                                "value": float(sc[metric]),
-                                "ci_low": np.nan,
-                                "ci_high": np.nan,
-                                "n_test": len(t),
-                            }
-                        )
-            pooled = _pooled(preds, d)
-            for j, (lev, (t, p, c)) in enumerate(pooled.items()):
-                key = {"decoder": name, "scheme": scheme, "level": lev, "fold": "pooled"}
-                seed = st.seed + 1000 * k + j
-                rows, cm, _ = _score_rows(key, t, p, c, classes, st, seed)
-                scores += rows
-                confusions += _confusion_rows(key, cm, t, p, c, classes, st, seed)
-            if scheme in st.permutation_schemes and st.n_permutations > 0:
-                observed = _ba(pooled, classes)
-                rng = np.random.default_rng(st.seed + 7 + k)
-                null: dict[str, list[float]] = {lev: [] for lev in LEVELS}
-                for i in range(st.n_permutations):
-                    yp = permute_within(d.y, d.animal, rng)
-                    pp = _fit_predict(d, yp, splits, name, st, None)
-                    ba = _ba(_pooled(pp, d), classes) if pp else dict.fromkeys(LEVELS, np.nan)
-                    for lev in LEVELS:
-                        null[lev].append(ba[lev])
-                        nulls.append(
-                            {
-                                "decoder": name,
-                                "scheme": scheme,
-                                "level": lev,
-                                "permutation": i,
-                                "balanced_accuracy": ba[lev],
-                            }
-                        )
-                for lev in LEVELS:
-                    v = np.asarray(null[lev], dtype=float)
-                    lo, hi = percentile_interval(v, level=st.ci)
-                    key = {
+            preds.append(
+                pd.DataFrame(
+                    {
                         "decoder": name,
                         "scheme": scheme,
-                        "level": lev,
-                        "fold": "pooled",
-                        "class": None,
-                        "n_test": np.nan,
+                        "fold": oof.fold,
+                        "session": d.rows["session"].to_numpy(str)[oof.index],
+                        "frame": d.rows["frame"].to_numpy()[oof.index],
+                        "label": d.y[oof.index].astype(str),
+                        "predicted": oof.predicted.astype(str),
                     }
-                    scores.append(
+                )
+            )
+            table = level_table(d, oof)
+            for (lev, fold), g in table.groupby(["level", "fold"], sort=True):
+                sc = scores(g["true"].to_numpy(), g["predicted"].to_numpy(), classes)
+                for metric in ("accuracy", "balanced_accuracy"):
+                    score_rows.append(
                         {
-                            **key,
-                            "metric": "chance_balanced_accuracy",
-                            "value": float(np.nanmean(v)) if np.isfinite(v).any() else np.nan,
-                            "ci_low": float(lo),
-                            "ci_high": float(hi),
-                        }
-                    )
-                    scores.append(
-                        {
-                            **key,
-                            "metric": "p_value",
-                            "value": permutation_p_value(observed[lev], v),
+                            "decoder": name,
+                            "scheme": scheme,
+                            "level": lev,
+                            "fold": fold,
+                            "metric": metric,
+                            "class": None,
+                            "value": float(sc[metric]),
                             "ci_low": np.nan,
                             "ci_high": np.nan,
+                            "n_test": len(g),
                         }
                     )
-    if not scores:
+            for j, lev in enumerate(LEVELS):
+                g = table[table["level"] == lev]
+                key = {"decoder": name, "scheme": scheme, "level": lev, "fold": "pooled"}
+                rows, conf, observed = _pooled_rows(key, g, classes, st, st.seed + 1000 * k + j)
+                score_rows += rows
+                conf_rows += conf
+                if scheme not in st.permutation_schemes or st.n_permutations < 1:
+                    continue
+                null = permuted_balanced_accuracy(
+                    g["true"].to_numpy(),
+                    g["predicted"].to_numpy(),
+                    g["group"].to_numpy(),
+                    classes,
+                    n_permutations=st.n_permutations,
+                    seed=st.seed + 7 + 31 * k + j,
+                )
+                null_rows.append(
+                    pd.DataFrame(
+                        {
+                            "decoder": name,
+                            "scheme": scheme,
+                            "level": lev,
+                            "permutation": np.arange(len(null)),
+                            "balanced_accuracy": null,
+                        }
+                    )
+                )
+                lo, hi = percentile_interval(null, level=st.ci)
+                common = {**key, "class": None, "n_test": np.nan}
+                score_rows.append(
+                    {
+                        **common,
+                        "metric": "chance_balanced_accuracy",
+                        "value": float(np.nanmean(null)),
+                        "ci_low": float(lo),
+                        "ci_high": float(hi),
+                    }
+                )
+                score_rows.append(
+                    {
+                        **common,
+                        "metric": "p_value",
+                        "value": permutation_p_value(observed, null),
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                    }
+                )
+    if not score_rows:
         raise InputError("no decoder could be cross-validated: " + "; ".join(notes))
+    null_cols = ["decoder", "scheme", "level", "permutation", "balanced_accuracy"]
     tables = {
-        "scores": pd.DataFrame(scores),
-        "confusion": pd.DataFrame(confusions),
-        "null": pd.DataFrame(
-            nulls, columns=["decoder", "scheme", "level", "permutation", "balanced_accuracy"]
-        ),
+        "scores": pd.DataFrame(score_rows),
+        "confusion": pd.DataFrame(conf_rows),
+        "null": pd.concat(null_rows, ignore_index=True)
+        if null_rows
+        else pd.DataFrame(columns=null_cols),
         "selection": selection,
+        "predictions": pd.concat(preds, ignore_index=True),
     }
     return tables, notes
 
 
-def summary_numbers(scores: pd.DataFrame, *, decoders: Sequence[str]) -> dict[str, float]:
+def summary_numbers(scores_table: pd.DataFrame, *, decoders: Sequence[str]) -> dict[str, float]:
     """Headline numbers for ``summary.json`` and the CLI.
 
     Per decoder: the frame-level balanced accuracy of every scheme with its interval; for the
@@ -377,14 +582,15 @@ def summary_numbers(scores: pd.DataFrame, *, decoders: Sequence[str]) -> dict[st
     accuracy of all frames and of trials.
     """
     out: dict[str, float] = {}
-    pooled = scores[(scores["fold"] == "pooled") & scores["class"].isna()]
+    s = scores_table
+    pooled = s[(s["fold"] == "pooled") & s["class"].isna()]
     tested = set(pooled.loc[pooled["metric"] == "p_value", "scheme"])
     for _, r in pooled.iterrows():
         dec, scheme, lev, metric = r["decoder"], r["scheme"], r["level"], r["metric"]
         if dec not in decoders or metric == "accuracy":
             continue
         k = f"{dec}.{scheme}.{lev}.{metric}"
-        if lev == "frame" and metric == "balanced_accuracy":
+        if lev in ("frame", "frame_all") and metric == "balanced_accuracy":
             out |= {k: r["value"], k + "_low": r["ci_low"], k + "_high": r["ci_high"]}
         elif scheme in tested and (lev == "frame" or metric == "balanced_accuracy"):
             out[k.replace("chance_balanced_accuracy", "chance")] = r["value"]

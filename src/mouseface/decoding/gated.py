@@ -1,84 +1,24 @@
-"""Frame decoders with a neutral gate (private; used by the decoding analysis).
+"""The neutral gate: a classifier that calls a frame neutral when its face has not changed.
 
 :class:`ChangeGatedClassifier` reads the emotion of a frame in two steps: a frame whose face has
-not changed from its session's neutral prototype beyond the baseline variability
-(``change_z <= threshold``, column 0 of ``X``) is ``neutral``; any other frame is named by the
+not changed from its neutral prototype beyond the baseline variability (``change_z <=
+threshold``, column 0 of ``X``) is ``neutral`` (probability 1); any other frame is named by the
 wrapped classifier, trained on the changed frames only (baseline frames that changed, e.g.
 spontaneous movements, keep their ``neutral`` label there). The gate is the paper's readout
-(change from the neutral face) and uses no labels.
-
-:func:`make_frame_decoder` builds the three decoders of the analysis:
-
-- ``prototype``: :class:`mouseface.decoding.estimators.PrototypeClassifier` (nearest class mean
-  by Pearson r) on ``HOG - neutral``;
-- ``forest``: PCA (20 components) then a random forest (50 trees, each grown on a bootstrap
-  half of the frames, leaves of >= 2 frames: as accurate as 100-300 full trees here, 3x faster);
-- ``linear``: PCA (20 components), then multinomial logistic regression (C = 1) on the PCA
-  scores as they are. Standardising the scores (as this decoder first did) blows up the
-  low-variance components, which do not carry over to an unseen animal: on one synthetic data
-  set (``mouseface synth --licl-tail 360``, seed 0) a held-out animal fell to 0.70 balanced
-  accuracy with them standardised and reads 0.93 without.
-
-The hyper-parameters were chosen on the synthetic data set with leave-one-animal-out
-cross-validation (see ``docs``/the analysis report); more PCA components let the linear model
-fit animal-specific directions and fail on a held-out animal.
+(change from the neutral face) and uses no labels. Build it with
+:func:`mouseface.decoding.factory.make_decoder` (``gate=...``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.decomposition import PCA
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from mouseface.decoding.estimators import PrototypeClassifier
+from mouseface.decoding.estimators import PrototypeClassifier, clip_components
 from mouseface.errors import InputError
 
-__all__ = ["FRAME_DECODERS", "ChangeGatedClassifier", "make_frame_decoder"]
-
-FRAME_DECODERS = ("prototype", "forest", "linear")
-
-
-def make_frame_decoder(
-    name: str, *, n_components: int = 20, n_estimators: int = 50, random_state: int = 0
-) -> BaseEstimator:
-    """The classifier behind the gate: ``prototype``, ``forest`` or ``linear``."""
-    if name == "prototype":
-        return PrototypeClassifier()
-    if name == "forest":
-        return Pipeline(
-            [
-                ("pca", PCA(n_components=n_components, random_state=random_state)),
-                (
-                    "rf",
-                    RandomForestClassifier(
-                        n_estimators=n_estimators,
-                        max_samples=0.5,
-                        min_samples_leaf=2,
-                        n_jobs=1,
-                        random_state=random_state,
-                    ),
-                ),
-            ]
-        )
-    if name == "linear":
-        return Pipeline(
-            [
-                ("pca", PCA(n_components=n_components, random_state=random_state)),
-                ("lr", LogisticRegression(C=1.0, max_iter=3000)),
-            ]
-        )
-    raise InputError(f"unknown decoder {name!r}; choose from {', '.join(FRAME_DECODERS)}")
-
-
-def _clip_components(est: BaseEstimator, n_rows: int, n_features: int) -> BaseEstimator:
-    if isinstance(est, Pipeline) and "pca" in est.named_steps:
-        k = min(est.named_steps["pca"].n_components, n_rows - 1, n_features)
-        est.set_params(pca__n_components=max(1, k))
-    return est
+__all__ = ["ChangeGatedClassifier"]
 
 
 class ChangeGatedClassifier(ClassifierMixin, BaseEstimator):
@@ -138,7 +78,7 @@ class ChangeGatedClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.threshold:g}; lower change_threshold or add trials"
             )
         base = self.estimator if self.estimator is not None else PrototypeClassifier()
-        est = _clip_components(clone(base), int(up.sum()), X.shape[1] - 1)
+        est = clip_components(clone(base), int(up.sum()), X.shape[1] - 1)
         self.estimator_ = est.fit(X[up, 1:], y[up])
         self.classes_ = np.unique(np.concatenate([np.unique(y), [self.neutral]]).astype(object))
         self.n_gated_ = int(up.sum())
@@ -153,4 +93,20 @@ class ChangeGatedClassifier(ClassifierMixin, BaseEstimator):
         up = X[:, 0] > self.threshold
         if up.any():
             out[up] = self.estimator_.predict(X[up, 1:])
+        return out
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n, k) in ``classes_`` order.
+
+        A frame at or below the gate is ``neutral`` with probability 1; above it, the wrapped
+        classifier's probabilities (0 for the classes it never saw).
+        """
+        check_is_fitted(self)
+        X = np.asarray(X, dtype=np.float64)
+        out = np.zeros((len(X), len(self.classes_)), dtype=np.float64)
+        up = X[:, 0] > self.threshold
+        out[~up, int(np.flatnonzero(self.classes_ == self.neutral)[0])] = 1.0
+        if up.any():
+            cols = np.searchsorted(self.classes_, self.estimator_.classes_.astype(object))
+            out[np.ix_(np.flatnonzero(up), cols)] = self.estimator_.predict_proba(X[up, 1:])
         return out

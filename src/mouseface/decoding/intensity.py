@@ -104,7 +104,8 @@ def leave_one_group_out_scores(
     groups: np.ndarray,
     *,
     train: np.ndarray | None = None,
-    C: float = 0.1,
+    C: float = 0.1,  # noqa: N803
+    fold_features: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Out-of-fold decision scores of a logistic regression, one group (animal) held out.
 
@@ -123,6 +124,9 @@ def leave_one_group_out_scores(
         held-out animal is scored, so intermediate intensities get a score too. Default all.
     C : float
         Inverse L2 regularisation strength.
+    fold_features : mapping of str to ndarray, shape (n, k), optional
+        Features of every trial as the fold holding out that group computes them (e.g. from a
+        prototype built without the held-out animal); default ``X`` for every fold.
 
     Returns
     -------
@@ -155,15 +159,16 @@ def leave_one_group_out_scores(
     for g in names:
         te = groups == g
         tr = ~te & train
+        Xg = np.asarray((fold_features or {}).get(str(g), X), dtype=np.float64)
         if y[tr].all() or not y[tr].any():
             raise InputError(
                 f"holding out animal {g} leaves training trials of one class only; every "
                 "other animal needs both strong and no-stimulus trials"
             )
-        med = np.nanmedian(np.where(np.isfinite(X[tr]), X[tr], np.nan), axis=0)
+        med = np.nanmedian(np.where(np.isfinite(Xg[tr]), Xg[tr], np.nan), axis=0)
         med = np.where(np.isfinite(med), med, 0.0)
-        Xtr = np.where(np.isfinite(X[tr]), X[tr], med)
-        Xte = np.where(np.isfinite(X[te]), X[te], med)
+        Xtr = np.where(np.isfinite(Xg[tr]), Xg[tr], med)
+        Xte = np.where(np.isfinite(Xg[te]), Xg[te], med)
         clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

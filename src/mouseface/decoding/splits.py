@@ -1,8 +1,9 @@
 """Cross-validation schemes: leave one animal out, leave one session out, random splits.
 
-- :func:`cv_splits`: leave one animal out (``"animal"``), leave one session out
+- :func:`cv_splits`: leave one animal out (``"animal"``, scikit-learn's ``LeaveOneGroupOut``
+  over animals, or subjects where several animals are one individual), leave one session out
   (``"session"``) or repeated random splits that keep each trial's frames together
-  (``"random"``).
+  (``"random"``, ``GroupShuffleSplit`` over trials).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import GroupShuffleSplit, LeaveOneGroupOut
 
 from mouseface.errors import InputError
 
@@ -43,7 +45,10 @@ def _leave_one_out(groups: np.ndarray, what: str) -> list[Split]:
             f"({', '.join(map(str, uniq))}); add sessions of another {what} or choose another "
             "scheme"
         )
-    return [Split(str(g), np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in uniq]
+    return [
+        Split(str(groups[te[0]]), tr, te)
+        for tr, te in LeaveOneGroupOut().split(groups, groups=groups)
+    ]
 
 
 def cv_splits(
@@ -93,18 +98,15 @@ def cv_splits(
         raise InputError(f"test_size must be in (0, 1), got {test_size}")
     if n_splits < 1:
         raise InputError(f"n_splits must be >= 1, got {n_splits}")
-    uniq, inverse = np.unique(clusters, return_inverse=True)
+    uniq, inverse = np.unique(clusters.astype(str), return_inverse=True)
     n_test = int(round(test_size * len(uniq)))
     if len(uniq) < 4 or n_test < 1 or n_test >= len(uniq):
         raise InputError(
             f"random splits need at least 4 trials to hold out {test_size:.0%} of them, got "
             f"{len(uniq)}; use more trials or the 'animal' / 'session' scheme"
         )
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(n_splits):
-        held = np.zeros(len(uniq), dtype=bool)
-        held[rng.choice(len(uniq), size=n_test, replace=False)] = True
-        test = held[inverse]
-        out.append(Split(f"split{k}", np.flatnonzero(~test), np.flatnonzero(test)))
-    return out
+    cv = GroupShuffleSplit(n_splits=n_splits, test_size=n_test, random_state=seed)
+    return [
+        Split(f"split{k}", np.sort(tr), np.sort(te))
+        for k, (tr, te) in enumerate(cv.split(clusters, groups=inverse))
+    ]

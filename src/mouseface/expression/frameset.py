@@ -7,6 +7,12 @@ trial windows: response-window frames labelled with their trial's emotion, basel
 labelled ``neutral`` (a frame in two windows with different labels is dropped), features
 ``HOG - neutral prototype of the session``.
 
+With ``crossfit=True`` the baseline is cross-fitted per trial: a trial's frames (its baseline
+and response windows) get their ``change``, ``change_z`` and features from a neutral prototype
+and a z-score reference built from the OTHER trials' baseline frames of the session, so a
+scored neutral frame never contributed to the prototype or the gate it is judged by. Frames
+outside every trial window use the session's whole baseline.
+
 The *changed* rule (``change_z > threshold``) selects the stimulus-window frames in which the
 face has moved away from its baseline: it uses no labels and no ground truth, only the
 session's own baseline frames.
@@ -24,7 +30,14 @@ from mouseface.errors import InputError
 from mouseface.expression.prototypes import neutral_prototype, pearson_rows
 from mouseface.features.quality import quality_flags, robust_z
 
-__all__ = ["NEUTRAL", "SessionInput", "FrameSet", "build_frame_set", "cap_per_group"]
+__all__ = [
+    "NEUTRAL",
+    "SessionInput",
+    "SessionNeutral",
+    "FrameSet",
+    "build_frame_set",
+    "cap_per_group",
+]
 
 NEUTRAL = "neutral"
 
@@ -78,6 +91,28 @@ def _change(hog, neutral: np.ndarray) -> np.ndarray:  # noqa: ANN001
     return out
 
 
+@dataclass(frozen=True)
+class SessionNeutral:
+    """Every frame's neutral reference in one session (cross-fitted or not).
+
+    Attributes
+    ----------
+    neutrals : ndarray of float32, shape (m, d)
+        Neutral prototypes; row 0 is the session's (all good baseline frames).
+    which : ndarray of int64, shape (n_frames,)
+        Row of ``neutrals`` each frame is compared with.
+    change : ndarray of float64, shape (n_frames,)
+        ``1 - Pearson r`` of the frame with its neutral prototype.
+    change_z : ndarray of float64, shape (n_frames,)
+        Robust z-score of ``change`` against the baseline frames that built that prototype.
+    """
+
+    neutrals: np.ndarray
+    which: np.ndarray
+    change: np.ndarray
+    change_z: np.ndarray
+
+
 @dataclass
 class FrameSet:
     """Rows of the trial windows of all sessions.
@@ -94,12 +129,15 @@ class FrameSet:
         session -> neutral prototype (d,).
     quality : DataFrame
         Per session and flag: frames flagged, of all frames (for the quality table).
+    frames : dict
+        session -> :class:`SessionNeutral` of every frame (to compute features of any frame).
     """
 
     rows: pd.DataFrame
     X: np.ndarray
     neutral: dict[str, np.ndarray] = field(default_factory=dict)
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    frames: dict[str, SessionNeutral] = field(default_factory=dict)
 
 
 def _fps(times: np.ndarray) -> float:
@@ -137,6 +175,7 @@ def build_frame_set(
     windows: dict[str, tuple[float, float]],
     exclude_flagged: bool = True,
     valid_only: bool = True,
+    crossfit: bool = False,
 ) -> FrameSet:
     """Collect the labelled frames of every session (see module docstring).
 
@@ -149,6 +188,8 @@ def build_frame_set(
         Drop frames with a quality flag (and build the neutral prototype without them).
     valid_only : bool
         Use only trials whose ``valid`` column is true (when the column exists).
+    crossfit : bool
+        Cross-fit the baseline per trial (see module docstring).
 
     Returns
     -------
@@ -159,7 +200,7 @@ def build_frame_set(
     InputError
         No session has a trial, or a session has no usable baseline frame.
     """
-    rows, feats, neutral, quality = [], [], {}, []
+    rows, feats, neutral, quality, per_frame = [], [], {}, [], {}
     for s in sessions:
         trials = s.trials
         if valid_only and "valid" in trials:
@@ -200,6 +241,11 @@ def build_frame_set(
         neutral[s.session] = nprot
         change = _change(hog, nprot)
         z = robust_z(change, change[base & usable])
+        which = np.zeros(len(times), dtype=np.int64)
+        neutrals = [nprot]
+        if crossfit:
+            _crossfit(hog, base & usable, trial, label, change, z, which, neutrals)
+        per_frame[s.session] = SessionNeutral(np.stack(neutrals), which, change, z)
         keep = np.flatnonzero((label != None) & usable)  # noqa: E711
         df = pd.DataFrame(
             {
@@ -219,7 +265,9 @@ def build_frame_set(
         for c in (*QUALITY_COLUMNS, "flagged"):
             df[c] = q[c].to_numpy()[keep]
         rows.append(df)
-        feats.append((take_rows(hog, keep) - nprot).astype(np.float32))
+        feats.append(
+            (take_rows(hog, keep) - per_frame[s.session].neutrals[which[keep]]).astype(np.float32)
+        )
     if not rows:
         raise InputError(
             "no trials to analyse"
@@ -231,7 +279,43 @@ def build_frame_set(
         X=np.concatenate(feats),
         neutral=neutral,
         quality=pd.DataFrame(quality),
+        frames=per_frame,
     )
+
+
+def _crossfit(
+    hog,  # noqa: ANN001
+    base: np.ndarray,
+    trial: np.ndarray,
+    label: np.ndarray,
+    change: np.ndarray,
+    z: np.ndarray,
+    which: np.ndarray,
+    neutrals: list[np.ndarray],
+) -> None:
+    """Per trial, neutral prototype and z reference from the other trials' baseline frames.
+
+    Updates ``change``, ``z`` and ``which`` in place for the frames of each trial's windows and
+    appends the trials' prototypes to ``neutrals``. A session with one trial keeps its own
+    baseline (there is no other).
+    """
+    idx = np.flatnonzero(base)
+    B = take_rows(hog, idx).astype(np.float64)
+    total = B.sum(axis=0)
+    owner = trial[idx]
+    windows = label != None  # noqa: E711
+    for k in np.unique(trial[windows]):
+        others = owner != k
+        if not others.any():
+            continue
+        nk = ((total - B[~others].sum(axis=0)) / others.sum()).astype(np.float32)
+        ref = 1.0 - pearson_rows(B[others], nk)
+        rows = np.flatnonzero(windows & (trial == k))
+        ck = 1.0 - pearson_rows(take_rows(hog, rows).astype(np.float64), nk)
+        change[rows] = ck
+        z[rows] = robust_z(ck, ref)
+        which[rows] = len(neutrals)
+        neutrals.append(nk)
 
 
 def cap_per_group(keys: np.ndarray, *, max_per_group: int, seed: int = 0) -> np.ndarray:

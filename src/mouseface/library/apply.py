@@ -10,9 +10,14 @@ is resized and warped the same way -> HOG with the library's parameters -> per f
 - ``match_<e>`` = Pearson r between the frame's displacement from its own neutral and the
   library's direction ``prototype_e - prototype_neutral`` (animal-independent: a new animal's
   face differs from the library's animals, its movements much less);
-- ``predicted`` = the emotion with the highest ``match`` when ``change`` exceeds the resting
-  range (median + 3 robust SD of the baseline frames' change, or of all frames without events),
-  else ``"neutral"``.
+- ``change_z`` = robust z-score of ``change`` against the baseline frames (all frames without
+  events);
+- ``predicted`` and ``p_<class>``: the decoders' neutral gate with the same threshold as the
+  pipeline and the analyses (:data:`mouseface.decoding.GATE_THRESHOLD`, ``change_z <= 5`` is
+  ``"neutral"``), the other frames named by a nearest-prototype classifier
+  (:class:`~mouseface.decoding.PrototypeClassifier`) whose prototypes are the library's
+  directions ``prototype_e - prototype_neutral``: the emotion with the highest ``match``.
+  (Until now the gate here was 3 robust SD, the analyses' 5.)
 """
 
 from __future__ import annotations
@@ -25,14 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mouseface.decoding import GATE_THRESHOLD, ChangeGatedClassifier, PrototypeClassifier
+from mouseface.decoding.perframe import trial_calls
 from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix, pearson_rows, session_neutral
 from mouseface.expression.trials import trial_table, window_masks
 from mouseface.face.registration import Transform, apply_transform, estimate_transform
 from mouseface.face.roi import check_roi, parse_roi, propose_roi
 from mouseface.features.extract import extract_features, resize_faces
+from mouseface.features.quality import robust_z
 from mouseface.io.events import read_events
-from mouseface.io.feature_store import iter_hog, open_hog
+from mouseface.io.feature_store import ROWS, iter_hog, open_hog
 from mouseface.io.outputs import atomic_dir, write_json_atomic, write_parquet_atomic
 from mouseface.io.video import VideoReader, probe_video
 from mouseface.library.store import Library, load_library
@@ -50,11 +58,12 @@ class LibraryResult:
         Output folder (``frames.parquet``, ``trials.parquet`` with events, ``features.zarr``,
         ``library_apply.json``).
     frames : DataFrame
-        Per frame: frame, time, motion, good, change, strength_<e>, match_<e>, predicted.
+        Per frame: frame, time, motion, good, change, change_z, strength_<e>, match_<e>,
+        predicted, p_<class>.
     trials : DataFrame or None
         Per trial (with events): as ``trials.parquet`` of a run, plus ``emotion`` from the
-        library's stimulus map and ``predicted`` (the most frequent non-neutral frame class in
-        the response window, ``neutral`` if none).
+        library's stimulus map and ``predicted`` (the majority of the response window's frames
+        above the gate, ``neutral`` if none: the pipeline's rule).
     transform : Transform
         Registration of the video's face onto the library's reference face.
     reference : str
@@ -110,10 +119,22 @@ def _stabiliser(lib: Library, t: Transform) -> Callable:
     return warp
 
 
-def _rest_threshold(change: np.ndarray) -> float:
-    c = change[np.isfinite(change)]
-    med = float(np.median(c))
-    return med + 3.0 * 1.4826 * float(np.median(np.abs(c - med)))
+def library_decoder(lib: Library, *, gate: float = GATE_THRESHOLD) -> ChangeGatedClassifier:
+    """The gated nearest-prototype decoder of a library (fitted; no training frames needed).
+
+    Input rows are ``[change_z, HOG - the video's neutral prototype]``; the prototypes are the
+    library's directions ``prototype_e - prototype_neutral`` (one per emotion).
+    """
+    emotions = np.asarray(lib.emotions[1:], dtype=object)
+    D = np.asarray(lib.prototypes[1:], dtype=np.float64) - lib.prototypes[0]
+    order = np.argsort(emotions)
+    inner = PrototypeClassifier.from_prototypes(emotions[order], D[order])
+    est = ChangeGatedClassifier(inner, threshold=gate)
+    est.estimator_ = inner
+    est.classes_ = np.unique(np.concatenate([emotions, ["neutral"]]).astype(object))
+    est.n_gated_ = 0
+    est.n_features_in_ = D.shape[1] + 1
+    return est
 
 
 def apply_library(
@@ -201,41 +222,52 @@ def apply_library(
         change[i : i + len(block)] = 1.0 - pearson_rows(block, neutral)
         strength[i : i + len(block)] = pearson_matrix(block, P)
         match[i : i + len(block)] = pearson_matrix(block - neutral, D)
-    threshold = _rest_threshold(change[use])
-    best = np.asarray(emotions, dtype=object)[np.argmax(np.nan_to_num(match, nan=-2), axis=1)]
-    predicted = np.where(change > threshold, best, "neutral")
+    change_z = robust_z(change, change[use])
+    decoder = library_decoder(lib)
+    predicted = np.empty(n, dtype=object)
+    proba = np.zeros((n, len(decoder.classes_)))
+    for i in range(0, n, ROWS):
+        block = hog_arr[i : i + ROWS].astype(np.float64) - neutral
+        X = np.hstack([change_z[i : i + len(block), None], block])
+        predicted[i : i + len(block)] = decoder.predict(X)
+        proba[i : i + len(block)] = decoder.predict_proba(X)
     frames = pd.DataFrame({"frame": np.arange(n), "time": times, "motion": res.motion,
-                           "good": good, "change": change})  # fmt: skip
+                           "good": good, "change": change, "change_z": change_z})  # fmt: skip
     for j, e in enumerate(emotions):
         frames[f"strength_{e}"] = strength[:, j]
     for j, e in enumerate(emotions):
         frames[f"match_{e}"] = match[:, j]
     frames["predicted"] = predicted.astype(str)
+    for j, c in enumerate(decoder.classes_):
+        frames[f"p_{c}"] = proba[:, j]
     write_parquet_atomic(out / "frames.parquet", frames)
     trials = None
     if ev is not None:
-        trials = _trials(ev, times, change, strength, emotions, good, masks, predicted, lib)
+        changed = change_z > decoder.threshold
+        trials = _trials(ev, times, change, strength, emotions, good, masks, predicted, lib,
+                         changed, decoder.classes_)  # fmt: skip
         write_parquet_atomic(out / "trials.parquet", trials)
     write_json_atomic(
         out / "library_apply.json",
         {"video": str(video), "roi": list(box) if box else None, "reference_animal": ref_name,
-         "registration": t.as_dict(), "rest_threshold": threshold,
+         "registration": t.as_dict(), "gate_change_z": decoder.threshold,
          "n_frames": n, "library": lib.provenance, "events": None if events is None or
          isinstance(events, pd.DataFrame) else str(events)},
     )  # fmt: skip
     return LibraryResult(out=out, frames=frames, trials=trials, transform=t, reference=ref_name)
 
 
-def _trials(ev, times, change, strength, emotions, good, masks, predicted, lib) -> pd.DataFrame:
+def _trials(
+    ev, times, change, strength, emotions, good, masks, predicted, lib, changed, classes
+) -> pd.DataFrame:  # noqa: ANN001
     table = trial_table(
         ev, times, change, {e: strength[:, j] for j, e in enumerate(emotions)}, good=good,
         masks=masks,
     )  # fmt: skip
     table.insert(2, "emotion", [lib.stimuli.get(t, t) for t in ev["trial_type"]])
-    calls = []
-    for m in masks["response"]:
-        p = pd.Series(predicted[m])
-        p = p[p != "neutral"]
-        calls.append(str(p.mode().iloc[0]) if len(p) else "neutral")
-    table["predicted"] = calls
+    windows = tuple((lib.windows or {}).get("response", (0.0, 2.0)))
+    call, _ = trial_calls(
+        times, ev["onset"].to_numpy(float), windows, predicted, changed, good, classes
+    )
+    table["predicted"] = call
     return table

@@ -6,14 +6,17 @@ See :mod:`mouseface.pipeline.run`, which orders them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mouseface.decoding.quick import decode_all, subsample_per_group
+from mouseface.decoding.evaluation import frame_data, frame_predictions
+from mouseface.decoding.perframe import decoding_table, predict_every_frame, trial_calls
+from mouseface.errors import InputError
+from mouseface.expression.frameset import SessionInput, build_frame_set
 from mouseface.expression.prototypes import (
     Candidates,
     animal_prototypes,
@@ -22,8 +25,8 @@ from mouseface.expression.prototypes import (
 )
 from mouseface.features.hog import hog_shape
 from mouseface.io.config import ProjectConfig
-from mouseface.io.feature_store import open_store
-from mouseface.io.outputs import write_netcdf_atomic
+from mouseface.io.feature_store import open_hog, open_store
+from mouseface.io.outputs import write_netcdf_atomic, write_parquet_atomic
 from mouseface.pipeline.session import SessionNeutral
 
 __all__ = ["Prototypes", "build_prototypes", "write_prototypes", "decoding_dataset"]
@@ -144,47 +147,37 @@ def write_prototypes(
     return path
 
 
-def _gather(sessions: Sequence[SessionNeutral]) -> dict[str, np.ndarray]:
-    """Frame- and trial-level decoding sets: (HOG - session neutral), labels, animals."""
-    fx, fy, fg, tx, ty, tg, trow = [], [], [], [], [], [], []
+def _session_inputs(sessions: Sequence[SessionNeutral], trials: pd.DataFrame) -> list[SessionInput]:
+    """The frame-set inputs of every session, read back from its output folder."""
+    out = []
     for s in sessions:
-        for k, emo in enumerate(s.events["emotion"]):
-            for window, label in (("response", emo), ("baseline", NEUTRAL)):
-                idx = s.good_rows(s.masks[window][k])
-                X = s.hog_rows(idx) - s.neutral
-                fx.append(X)
-                fy += [label] * len(X)
-                fg += [s.animal] * len(X)
-                if window == "response":
-                    tx.append(X.mean(axis=0))
-                    ty.append(label)
-                    tg.append(s.animal)
-                    trow.append((s.id, int(s.events["trial"].iloc[k])))
-    return {
-        "fx": np.concatenate(fx),
-        "fy": np.asarray(fy, dtype=object),
-        "fg": np.asarray(fg, dtype=object),
-        "tx": np.stack(tx),
-        "ty": np.asarray(ty, dtype=object),
-        "tg": np.asarray(tg, dtype=object),
-        "trow": trow,
-    }
+        folder = Path(s.features.store).parent
+        t = trials[trials["session"].astype(str) == s.id]
+        out.append(
+            SessionInput(
+                session=s.id,
+                animal=s.animal,
+                frames=pd.read_parquet(folder / "frames.parquet"),
+                trials=t,
+                hog=lambda store=s.features.store: open_hog(store),
+            )
+        )
+    return out
 
 
 def decoding_dataset(
-    sessions: Sequence[SessionNeutral],
-    trials: pd.DataFrame,
-    cfg: ProjectConfig,
-    *,
-    max_per_key: int = 400,
+    sessions: Sequence[SessionNeutral], trials: pd.DataFrame, cfg: ProjectConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Decode emotions leave-one-animal-out at frame and trial level.
+    """Decode emotions leave-one-animal-out; name every frame and trial out of fold.
 
-    Frames: response-window frames carry their trial's emotion, baseline frames ``neutral``;
-    features are HOG minus the session's neutral prototype; at most ``max_per_key`` frames per
-    (animal, class). Trials: the mean response-window row, among the trials' emotions (skipped
-    when all trials share one emotion). The first decoder of
-    ``cfg.decoders`` gives each trial's out-of-fold ``predicted`` and ``p_<class>``.
+    The frames and settings are the decoding analysis' (``analyses.decoding`` options of the
+    config; decoders ``cfg.decoders``): baseline frames ``neutral``, response-window frames
+    their trial's emotion, features ``[change_z, HOG - neutral]`` with the baseline cross-fitted
+    per trial, the gated decoders of :func:`mouseface.decoding.factory.make_decoder`, folds
+    holding out one subject (or animal). Each held-out animal's fold decoder of the first of
+    ``cfg.decoders`` then names every frame of its sessions: ``predicted`` and ``p_<class>``
+    are added to ``sessions/<id>/frames.parquet``; a trial's ``predicted`` is the majority of
+    its changed response-window frames and ``p_<class>`` each class's share of them.
 
     Returns
     -------
@@ -195,43 +188,74 @@ def decoding_dataset(
     notes : list of str
         Why decoding was skipped, if it was.
     """
+    from mouseface.analyses.decoding import settings_from_options
+
     trials = trials.copy()
     trials["predicted"] = None
-    animals = sorted({s.animal for s in sessions})
-    if len(animals) < 2:
+    subjects = {s.id: s.features.inputs.cfg.subject or s.animal for s in sessions}
+    groups = sorted(set(subjects.values()))
+    if len(groups) < 2:
         return (
             pd.DataFrame(),
             trials,
             [
                 f"decoding skipped: leave-one-animal-out needs at least 2 animals, the project has "
-                f"{len(animals)} ({', '.join(animals)})"
+                f"{len(groups)} ({', '.join(groups)})"
             ],
         )
-    data = _gather(sessions)
-    keep = subsample_per_group(
-        np.char.add(data["fg"].astype(str), "|" + data["fy"].astype(str)), max_per_key=max_per_key
-    )
-    frame_table, _ = decode_all(
-        data["fx"][keep], data["fy"][keep], data["fg"][keep], decoders=cfg.decoders, level="frame"
-    )
-    if len(np.unique(data["ty"])) < 2:
-        return (
-            frame_table,
-            trials,
-            [
-                "trial-level decoding skipped: all trials have the same emotion "
-                f"({data['ty'][0]}); 'predicted' is left empty"
-            ],
+    st, opt = settings_from_options(cfg.analyses.get("decoding", {}) or {})
+    st = replace(st, decoders=tuple(cfg.decoders))
+    try:
+        fs = build_frame_set(
+            _session_inputs(sessions, trials),
+            windows=cfg.windows.model_dump(),
+            exclude_flagged=bool(opt["exclude_flagged"]),
+            valid_only=bool(opt["valid_only"]),
+            crossfit=True,
         )
-    trial_table, preds = decode_all(
-        data["tx"], data["ty"], data["tg"], decoders=cfg.decoders, level="trial"
-    )
-    pred, proba, classes = preds[cfg.decoders[0]]
-    lookup = {key: i for i, key in enumerate(data["trow"])}
-    order = [
-        lookup[(sid, int(t))] for sid, t in zip(trials["session"], trials["trial"], strict=True)
-    ]
-    trials["predicted"] = [pred[i] for i in order]
-    for j, c in enumerate(classes):
-        trials[f"p_{c}"] = proba[order, j]
-    return pd.concat([frame_table, trial_table], ignore_index=True), trials, []
+        d = frame_data(fs, st, subjects=subjects)
+    except InputError as exc:
+        return pd.DataFrame(), trials, [f"decoding skipped: {exc}"]
+    tables, notes, first = [], [], None
+    for name in st.decoders:
+        oof = frame_predictions(d, name, "animal", st)
+        notes += [f"decoding, {name}, {n}" for n in oof.notes]
+        if len(oof.index):
+            tables.append(decoding_table(d, oof, decoder=name))
+            first = first or oof
+    if first is None:
+        return pd.DataFrame(), trials, [*notes, "decoding skipped: no fold could be fitted"]
+    classes = first.classes
+    response = tuple(cfg.windows.response)
+    for s in sessions:
+        est = first.estimators.get(subjects[s.id])
+        if est is None:
+            continue
+        folder = Path(s.features.store).parent
+        frames = pd.read_parquet(folder / "frames.parquet")
+        hog = open_hog(s.features.store)
+        neutral = fs.frames.get(s.id)
+        if neutral is None:
+            continue
+        pred, proba = predict_every_frame(hog, neutral, est, classes)
+        frames["predicted"] = pred.astype(str)
+        for j, c in enumerate(classes):
+            frames[f"p_{c}"] = proba[:, j]
+        write_parquet_atomic(folder / "frames.parquet", frames)
+        rows = fs.rows[fs.rows["session"] == s.id]
+        usable = np.zeros(len(frames), bool)
+        usable[rows["frame"].to_numpy()] = True
+        mine = trials["session"].astype(str) == s.id
+        call, share = trial_calls(
+            frames["time"].to_numpy(float),
+            trials.loc[mine, "onset"].to_numpy(float),
+            response,
+            pred,
+            neutral.change_z > st.threshold,
+            usable,
+            classes,
+        )
+        trials.loc[mine, "predicted"] = call
+        for j, c in enumerate(classes):
+            trials.loc[mine, f"p_{c}"] = share[:, j]
+    return pd.concat(tables, ignore_index=True), trials, notes

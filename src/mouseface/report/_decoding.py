@@ -1,13 +1,16 @@
-"""Report section 4: decoder scores per fold and confusion matrices."""
+"""Report section 4: the headline per-frame score first, then decoder scores per fold and
+confusion matrices."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from mouseface.decoding.scoring import headline_score
+from mouseface.errors import InputError
 from mouseface.report import figures as fg
 from mouseface.report._load import Outputs
-from mouseface.report._sections import Section, class_order, img, section, table
+from mouseface.report._sections import Section, class_order, img, section, table, text
 
 _COLUMNS = {"decoder", "level", "fold", "metric", "value"}
 
@@ -74,6 +77,19 @@ def decoding_section(out: Outputs) -> Section:
     if d is None:
         sec["notes"].append("Skipped: decoding.parquet not found (decoding was not run).")
         return sec
+    if out.trials is not None and any("predicted" in f for f in out.frames.values()):
+        try:
+            score = headline_score(out.out_dir)
+            sec["blocks"].append(
+                text(
+                    "Emotion of every frame, named out of fold by the first decoder (the "
+                    "frame's animal was not in training), all classes: "
+                    + score.sentence()
+                    + ". Per frame in sessions/<id>/frames.parquet (predicted, p_<class>)."
+                )
+            )
+        except InputError as exc:
+            sec["notes"].append(f"No per-frame headline: {exc}")
     if missing := _COLUMNS - set(d.columns):
         sec["notes"].append(f"Skipped: decoding.parquet lacks the columns {sorted(missing)}.")
         return sec
@@ -95,7 +111,10 @@ def decoding_section(out: Outputs) -> Section:
         sec["blocks"].append(
             table(
                 summary,
-                "Cross-validated scores: mean ± SD [min–max] over folds." + held,
+                "Cross-validated scores: mean ± SD [min–max] over folds. Frame level: every "
+                "baseline and response-window frame (at most 120 per session and class), the "
+                "neutral gate included; trial level: the majority of a trial's changed "
+                "frames." + held,
                 index=False,
             )
         )

@@ -139,6 +139,32 @@ def test_decoding_analysis(project: tuple[Path, Path]) -> None:
     assert "<section" in res.section_html
 
 
+def test_pipeline_and_analysis_give_the_same_predictions(project: tuple[Path, Path]) -> None:
+    """One decoder path: the pipeline's per-frame ``predicted`` (frames.parquet, first decoder,
+    leave one animal out) equals the decoding analysis' out-of-fold prediction of every frame
+    both decode, with the same settings (defaults)."""
+    _, out = project
+    ctx = load_context(out)
+    ctx.options = {"decoders": ["prototype"], "schemes": ["animal"], "n_permutations": 0,
+                   "n_boot": 20}  # fmt: skip
+    res = decoding_analysis.run(ctx)
+    pred = res.tables["predictions"]
+    assert set(pred["fold"]) == {"m1", "m2", "m3"} and len(pred) > 500
+    compared = 0
+    for sid, g in pred.groupby("session"):
+        frames = pd.read_parquet(out / "sessions" / str(sid) / "frames.parquet")
+        mine = frames["predicted"].to_numpy()[g["frame"].to_numpy()]
+        assert (mine == g["predicted"].to_numpy()).all(), sid
+        compared += len(g)
+    assert compared == len(pred)
+    # every frame has a prediction and probabilities summing to 1
+    frames = pd.read_parquet(out / "sessions" / "m1_s1" / "frames.parquet")
+    p = frames[[c for c in frames if c.startswith("p_")]].to_numpy()
+    assert frames["predicted"].notna().all() and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    trials = pd.read_parquet(out / "trials.parquet")
+    assert trials["predicted"].notna().all()
+
+
 def test_decoding_bad_input(project: tuple[Path, Path]) -> None:
     _, out = project
     ctx = load_context(out)

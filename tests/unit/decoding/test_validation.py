@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mouseface.decoding.gated import ChangeGatedClassifier, make_frame_decoder
+from mouseface.decoding.factory import make_decoder
+from mouseface.decoding.gated import ChangeGatedClassifier
 from mouseface.decoding.metrics import bootstrap_confusion, confusion, scores_from_confusion
 from mouseface.decoding.splits import cv_splits
 from mouseface.errors import InputError
@@ -215,12 +216,22 @@ def _gated_data(seed: int = 0):
 @pytest.mark.parametrize("name", ["prototype", "forest", "linear"])
 def test_gated_decoder(name: str) -> None:
     X, y = _gated_data()
-    est = ChangeGatedClassifier(make_frame_decoder(name), threshold=5.0).fit(X, y)
+    est = make_decoder(name, gate=5.0).fit(X, y)
+    assert isinstance(est, ChangeGatedClassifier)
     assert set(est.classes_) == {"neutral", "joy", "fear"}
     Xt, yt = _gated_data(seed=1)
     pred = est.predict(Xt)
-    assert np.all(pred[Xt[:, 0] <= 5.0] == "neutral")
+    low = Xt[:, 0] <= 5.0
+    assert np.all(pred[low] == "neutral")
     assert np.mean(pred == yt) > 0.9
+    # every frame has probabilities; a gated frame is neutral with probability 1
+    proba = est.predict_proba(Xt)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    neutral = list(est.classes_).index("neutral")
+    assert np.all(proba[low, neutral] == 1.0)
+    assert (
+        np.array_equal(est.classes_[np.argmax(proba, axis=1)][~low], pred[~low]) or name == "forest"
+    )
 
 
 def test_gated_decoder_bad_input() -> None:
@@ -230,4 +241,4 @@ def test_gated_decoder_bad_input() -> None:
     with pytest.raises(InputError, match="X must be"):
         ChangeGatedClassifier().fit(X[:, :1], y)
     with pytest.raises(InputError, match="unknown decoder"):
-        make_frame_decoder("svm")
+        make_decoder("svm")

@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 import zarr
 
+from mouseface.decoding import GATE_THRESHOLD
 from mouseface.errors import InputError
 from mouseface.features.extract import resize_faces
 from mouseface.features.hog import hog
@@ -137,6 +138,13 @@ def test_apply_library_to_a_shifted_rendered_video(tmp_path: Path) -> None:
     assert (pred[truth == "neutral"] == "neutral").mean() >= 0.8
     assert list(res.trials["emotion"]) == ["pain", "pleasure"]
     assert list(res.trials["predicted"]) == ["pain", "pleasure"]
+    # the decoders' gate and probabilities: at or below the gate a frame is neutral for sure
+    p = res.frames[[c for c in res.frames if c.startswith("p_")]].to_numpy()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    low = (res.frames["change_z"] <= GATE_THRESHOLD).to_numpy()
+    assert (
+        low.any() and (pred[low] == "neutral").all() and (res.frames["p_neutral"][low] == 1).all()
+    )
     assert res.trials["strength_pain"].iloc[0] > 0 and res.trials["strength_pleasure"].iloc[1] > 0
     for name in ("frames.parquet", "trials.parquet", "library_apply.json", "features.zarr"):
         assert (tmp_path / "out" / name).exists()
