@@ -16,32 +16,18 @@ Read from the output folder (each part optional): ``neurons.parquet``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mouseface.report import figures as fg
+from mouseface.report._sections import Section, img, section, table, text
 
 __all__ = ["neurons_section", "opto_section"]
-
-Section = dict[str, Any]
 
 
 def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.is_file() else None
-
-
-def _section(sid: str, title: str) -> Section:
-    return {"id": sid, "title": title, "notes": [], "blocks": []}
-
-
-def _img(fig: Any, caption: str, alt: str) -> dict[str, Any]:
-    return {"kind": "img", "src": fg.png_data_uri(fig), "caption": caption, "alt": alt}
-
-
-def _text(s: str) -> dict[str, Any]:
-    return {"kind": "text", "text": s}
 
 
 def _heatmap(psth: pd.DataFrame, order: pd.DataFrame, colours: dict[str, str]):
@@ -105,11 +91,11 @@ def neurons_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
     psth = _read(out_dir / "neurons_psth.parquet")
     examples = _read(out_dir / "neurons_examples.parquet")
     decoding = _read(out_dir / "neurons_decoding.parquet")
-    sec = _section("neurons", "Neurons and expressions")
+    sec = section("neurons", "Neurons and expressions")
     tuned = table.groupby(["session", "emotion"])["tuned"].sum().unstack(fill_value=0)
     n = table.groupby("session")["neuron"].nunique()
     sec["blocks"].append(
-        _text(
+        text(
             "A neuron is tuned to an emotion when its dF/F correlates with that emotion's strength "
             "trace beyond circular-shift shuffles (Benjamini-Hochberg q <= 0.05), the emotion is "
             "its preferred one and its selectivity is >= 0.5. Tuned neurons per session: "
@@ -124,7 +110,7 @@ def neurons_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
         for _, r in decoding.iterrows():
             if np.isfinite(r.get("neural_balanced_accuracy", np.nan)):
                 sec["blocks"].append(
-                    _text(
+                    text(
                         f"{r['session']}: the emotion of a trial decoded from the neurons "
                         f"({r['neural_cv']}): balanced accuracy "
                         f"{r['neural_balanced_accuracy']:.2f} (chance "
@@ -139,7 +125,7 @@ def neurons_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
             order = heatmap_order(sub)
             fig = _heatmap(psth[psth["session"] == session], order, colours)
             sec["blocks"].append(
-                _img(
+                img(
                     fig,
                     f"{session}: stimulus-locked dF/F of every neuron per emotion, sorted by "
                     "preferred emotion.",
@@ -149,7 +135,7 @@ def neurons_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
         if examples is not None and (examples["session"] == session).any():
             fig = _examples(examples[examples["session"] == session], colours)
             sec["blocks"].append(
-                _img(
+                img(
                     fig,
                     f"{session}: the most correlated tuned neuron of each emotion (gray, dF/F) "
                     "with the face's strength of that emotion over it.",
@@ -162,14 +148,14 @@ def neurons_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
 def opto_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
     """The optogenetics section, or None when the run had no laser table."""
     out_dir = Path(out_dir)
-    table = _read(out_dir / "opto.parquet")
-    if table is None or table.empty:
+    effects = _read(out_dir / "opto.parquet")
+    if effects is None or effects.empty:
         return None
     locked = _read(out_dir / "opto_locked.parquet")
-    sec = _section("opto", "Optogenetic stimulation and the face")
-    main = table[table["condition"] == "laser_vs_baseline"]
+    sec = section("opto", "Optogenetic stimulation and the face")
+    main = effects[effects["condition"] == "laser_vs_baseline"]
     sec["blocks"].append(
-        _text(
+        text(
             "Evoked emotion per target (the prototype whose strength rises most in laser epochs "
             "over the matched baseline before each epoch): "
             + "; ".join(
@@ -195,7 +181,7 @@ def opto_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
             axes[0].set_ylabel("strength (baseline-subtracted)", fontsize=8)
             axes[-1].legend(fontsize=7, frameon=False)
             sec["blocks"].append(
-                _img(
+                img(
                     fig,
                     f"{session}: strength of every prototype around laser onsets per target "
                     "(mean and bootstrap interval over epochs).",
@@ -203,16 +189,5 @@ def opto_section(out_dir: Path, colours: dict[str, str]) -> Section | None:
                 )
             )
     cols = ["session", "target", "condition", "evoked_emotion", "effect", "ci_low", "ci_high", "p"]
-    html = table[cols].round(4).to_html(border=0, classes="tbl", index=False, escape=True)
-    from markupsafe import Markup
-
-    sec["blocks"].append(
-        {
-            "kind": "table",
-            "html": Markup(html),
-            "caption": "opto.parquet",
-            "rows": len(table),
-            "folded": len(table) > 15,
-        }
-    )
+    sec["blocks"].append(table(effects[cols].round(4), "opto.parquet", index=False))
     return sec

@@ -13,24 +13,16 @@ not values from Dolensek et al. 2020.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import fields
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from mouseface.errors import InputError
-from mouseface.io.events import write_events
-from mouseface.io.outputs import atomic_path, write_parquet_atomic
-from mouseface.io.writer import write_video
 from mouseface.synth._schedule import LEAD_IN, SessionPlan
 from mouseface.synth._timeline import session_timeline
 from mouseface.synth.anatomy import Anatomy
-from mouseface.synth.profiles import AU_NAMES, EMOTIONS
-from mouseface.synth.render import FaceRenderer
+from mouseface.synth.profiles import EMOTIONS
 
 __all__ = [
     "OPTO_TARGETS",
@@ -40,7 +32,6 @@ __all__ = [
     "laser_table",
     "OPTO_SUFFIX",
     "opto_truth",
-    "add_opto_sessions",
 ]
 
 #: Default targets (fictitious names) and the emotion each evokes.
@@ -190,114 +181,3 @@ def opto_truth(
     """Per-frame ground truth of an opto session (as ``truth/<session>.parquet``), without
     rendering; ``k`` = frame size relative to 240 x 320 (scales the jitter)."""
     return session_timeline(plan, anatomy, fps=fps, k=k, rng=rng).truth()
-
-
-def _anatomy(row: dict) -> Anatomy:
-    """Rebuild an :class:`Anatomy` from a row of ``truth/animals.parquet``."""
-    row = dict(row)
-    row["expressivity"] = tuple(float(row.pop(f"expressivity_{n}")) for n in AU_NAMES)
-    row["offset"] = (float(row.pop("offset_x")), float(row.pop("offset_y")))
-    names = {f.name for f in fields(Anatomy)}
-    return Anatomy(**{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()
-                      if k in names})  # fmt: skip
-
-
-def _frames(renderer: FaceRenderer, tl) -> Iterator[np.ndarray]:
-    for i in range(len(tl.time)):
-        yield renderer.render(
-            tl.au[i],
-            blink=float(tl.blink[i]),
-            tongue=float(tl.tongue[i]),
-            paw=float(tl.paw[i]),
-            paw_phase=float(tl.paw_phase[i]),
-            dx=float(tl.dx[i]),
-            dy=float(tl.dy[i]),
-            rotation=float(tl.rotation[i]),
-            gain=float(tl.gain[i]),
-            noise=int(tl.noise[i]),
-        )
-
-
-def add_opto_sessions(
-    out: str | os.PathLike[str],
-    *,
-    size: tuple[int, int] = (240, 320),
-    seed: int = 0,
-    animals: Sequence[str] | None = None,
-    progress: Callable[[int], None] | None = None,
-    **plan_options: object,
-) -> list[dict]:
-    """Render one optogenetic session per animal into a dataset written by
-    :func:`mouseface.synth.generate_dataset`.
-
-    For each animal (anatomy from ``truth/animals.parquet``, ROI and fps from
-    ``mouseface.yaml``) writes ``videos/<animal>_opto.mp4``, ``events/<animal>_opto.tsv`` (one
-    row per epoch: ``trial_type`` ``laser_<target>`` or ``sham``, ``intensity`` = power, mW),
-    ``opto/<animal>_opto.tsv`` (the laser table), ``truth/<animal>_opto.parquet`` (per frame)
-    and ``truth/opto_<animal>_opto.parquet`` (per epoch: target, emotion, power, amplitude).
-    ``mouseface.yaml`` is not changed: the returned entries are the sessions to add.
-
-    Parameters
-    ----------
-    out : str or os.PathLike
-        The dataset folder.
-    size : tuple of int, optional
-        Frame (height, width), the dataset's (default (240, 320)).
-    seed : int, optional
-        Seed; animal ``i`` uses ``[seed, i, 7]``.
-    animals : sequence of str or None, optional
-        Animals to add a session for (default all).
-    progress : callable or None, optional
-        Called with 1 per rendered frame.
-    **plan_options
-        Passed to :func:`plan_opto` (``targets``, ``powers``, ``epochs_per_power``, ...).
-
-    Returns
-    -------
-    list of dict
-        Session entries for ``mouseface.yaml``: ``id``, ``animal``, ``video``, ``events``,
-        ``roi`` (the animal's), ``opto`` (laser table path), paths relative to ``out``.
-    """
-    root = Path(out)
-    config = yaml.safe_load((root / "mouseface.yaml").read_text())
-    fps = float(config.get("fps", 20.0))
-    roi = {s["animal"]: s["roi"] for s in config["sessions"]}
-    table = pd.read_parquet(root / "truth" / "animals.parquet")
-    k = min(size[0] / 240.0, size[1] / 320.0)
-    entries = []
-    for i, row in enumerate(table.to_dict("records")):
-        if animals is not None and row["name"] not in animals:
-            continue
-        anatomy = _anatomy(row)
-        rng = np.random.default_rng([seed, i, 7])
-        plan, laser = plan_opto(anatomy.name, rng=rng, **plan_options)  # type: ignore[arg-type]
-        tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
-        sid = plan.id
-        write_video(
-            root / "videos" / f"{sid}.mp4",
-            _frames(FaceRenderer(anatomy, size=size), tl),
-            fps=fps,
-            crf=26,
-            preset="ultrafast",
-            progress=None if progress is None else (lambda _n: progress(1)),
-        )
-        events = plan.trials[["onset", "duration", "trial_type", "intensity", "trial"]]
-        write_events(events, root / "events" / f"{sid}.tsv")
-        laser_path = root / "opto" / f"{sid}.tsv"
-        laser_path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(laser_path) as tmp:
-            laser.to_csv(tmp, sep="\t", index=False)
-        write_parquet_atomic(root / "truth" / f"{sid}.parquet", tl.truth())
-        epochs = laser.assign(emotion=plan.trials["emotion"], amplitude=plan.trials["amplitude"])
-        write_parquet_atomic(root / "truth" / f"opto_{sid}.parquet", epochs)
-        entries.append(
-            {
-                "id": sid,
-                "animal": anatomy.name,
-                "video": f"videos/{sid}.mp4",
-                "events": f"events/{sid}.tsv",
-                "roi": roi.get(anatomy.name),
-                "opto": f"opto/{sid}.tsv",
-            }
-        )
-    return entries

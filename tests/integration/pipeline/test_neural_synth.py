@@ -147,11 +147,9 @@ def test_opto_evoked_emotion_and_dose(tmp_path):
     assert np.all(np.diff(opto_gain([0.0, 2.0, 5.0, 10.0])) > 0)
 
 
-def test_dataset_add_ons(tmp_path):
+def test_dataset_with_imaging_and_opto(tmp_path):
     from mouseface.io.events import read_events
-    from mouseface.synth import generate_dataset, random_anatomy
-    from mouseface.synth.neural import add_neural_data
-    from mouseface.synth.opto import _anatomy, add_opto_sessions
+    from mouseface.synth import generate_dataset
 
     generate_dataset(
         tmp_path,
@@ -161,25 +159,29 @@ def test_dataset_add_ons(tmp_path):
         fps=5,
         states=("thirsty",),
         licl_tail=10.0,
+        faces="cartoon",
+        neural=True,
+        opto=True,
     )
-    entries = add_neural_data(tmp_path, n_neurons=20, seed=3)
-    assert list(entries) == ["m1_s1"]
-    rec = read_neural(tmp_path / entries["m1_s1"]["path"], format="suite2p")
-    rec, fit = to_video_clock(rec, sync=tmp_path / entries["m1_s1"]["sync"])
-    assert rec.n_neurons == 20 and fit.n_pulses > 40
-    assert len(pd.read_parquet(tmp_path / "truth" / "neurons_m1_s1.parquet")) == 24
+    import yaml
 
-    row = pd.read_parquet(tmp_path / "truth" / "animals.parquet").to_dict("records")[0]
-    child = np.random.SeedSequence(0).spawn(1)[0]
-    assert _anatomy(row) == random_anatomy(np.random.default_rng(child), name="m1")
-    opto = add_opto_sessions(tmp_path, size=(64, 96), epochs_per_power=1, n_sham=2)
-    assert [e["id"] for e in opto] == ["m1_opto"] and opto[0]["roi"] is not None
-    laser = read_laser_table(tmp_path / opto[0]["opto"])
-    events = read_events(tmp_path / opto[0]["events"])
-    assert len(laser) == len(events) == 8 and laser["sham"].sum() == 2
+    cfg = yaml.safe_load((tmp_path / "mouseface.yaml").read_text())
+    by_id = {s["id"]: s for s in cfg["sessions"]}
+    assert set(by_id) == {"m1_s1", "m1_opto"}
+    neural = by_id["m1_s1"]["neural"]
+    rec = read_neural(tmp_path / neural["path"], format="suite2p")
+    rec, fit = to_video_clock(rec, sync=tmp_path / neural["sync"])
+    assert rec.n_neurons > 0 and fit.n_pulses > 40
+    truth_trials = pd.read_parquet(tmp_path / "truth" / "trials.parquet")
+    assert set(truth_trials["session"]) == {"m1_s1"}  # laser epochs are no emotion trials
+    opto = by_id["m1_opto"]
+    assert "events" not in opto and opto["roi"] == by_id["m1_s1"]["roi"]
+    laser = read_laser_table(tmp_path / opto["opto"])
+    events = read_events(tmp_path / "events" / "m1_opto.tsv")
+    assert len(laser) == len(events) and laser["sham"].sum() == 4
     np.testing.assert_allclose(np.sort(events["onset"]), laser["onset"])
-    assert (tmp_path / opto[0]["video"]).stat().st_size > 0
     truth = pd.read_parquet(tmp_path / "truth" / "m1_opto.parquet")
     epochs = pd.read_parquet(tmp_path / "truth" / "opto_m1_opto.parquet")
     assert (epochs.loc[epochs["sham"], "amplitude"] == 0).all()
+    assert (epochs.loc[~epochs["sham"], "amplitude"] > 0).all()
     assert truth["time"].iloc[-1] > laser["onset"].max() + laser["duration"].max()
