@@ -29,7 +29,7 @@ NAMES = ["meaning", "valence", "calibration"]
 def run(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("beyond")
     yaml_path = generate_dataset(root / "ds", n_animals=3, seed=1, fps=FPS, size=SIZE,
-                                 trials_per_stimulus=3, pairing=True)  # fmt: skip
+                                 trials_per_stimulus=3, pairing=True, faces="cartoon")  # fmt: skip
     cfg = yaml.safe_load(yaml_path.read_text())
     cfg["hog"] = {"face_width": 160}
     cfg["analyses"] = {
@@ -122,7 +122,7 @@ def test_library_applies_to_a_held_out_animal(run, tmp_path: Path) -> None:
     lib = load_library(save_library(run["out"], tmp_path / "lib.nc"))
     assert lib.animals == ("m1", "m2", "m3")
     other = generate_dataset(tmp_path / "other", n_animals=1, seed=11, fps=FPS, size=SIZE,
-                             trials_per_stimulus=3, states=("sated",))  # fmt: skip
+                             trials_per_stimulus=3, states=("sated",), faces="cartoon")  # fmt: skip
     s = yaml.safe_load(other.read_text())["sessions"][0]
     x, y, w, h = s["roi"]
     shift = (3.0, -2.0)

@@ -36,7 +36,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(data folder with truth/, output folder of the pipeline without analyses)."""
     root = tmp_path_factory.mktemp("syn")
     yaml = generate_dataset(
-        root / "data", n_animals=3, trials_per_stimulus=1, size=(120, 160), seed=0
+        root / "data",
+        n_animals=3,
+        trials_per_stimulus=1,
+        size=(120, 160),
+        seed=0,
+        faces="cartoon",  # the analyses' arithmetic against the cartoon's known effects
     )
     out = root / "out"
     run_project(load_config(yaml), out, analyses=False, report=False)

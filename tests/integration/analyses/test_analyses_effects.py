@@ -28,7 +28,12 @@ def synthetic(tmp_path_factory) -> tuple[Path, Path, dict]:
     """3 animals x (thirsty, sated), 2 trials per stimulus, 120x160 px at 10 fps."""
     root = tmp_path_factory.mktemp("effects")
     yaml = generate_dataset(
-        root / "data", n_animals=3, trials_per_stimulus=2, size=(120, 160), fps=10.0
+        root / "data",
+        n_animals=3,
+        trials_per_stimulus=2,
+        size=(120, 160),
+        fps=10.0,
+        faces="cartoon",  # the analyses' arithmetic against the cartoon's known effects
     )
     out = root / "out"
     run_project(load_config(yaml), out, analyses=False, report=False)
