@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from mouseface.report import figures as fg
+from mouseface.report import plots
 from mouseface.report._load import Outputs
-from mouseface.report._sections import Section, class_order, img, section, table
+from mouseface.report._sections import Section, class_order, img, plot, section, table
 
 _COLUMNS = {"decoder", "level", "fold", "metric", "value"}
 
@@ -116,12 +117,13 @@ def decoding_section(out: Outputs) -> Section:
         sec["notes"].append("No confusion counts for the frame or trial level.")
         return sec
     n_dec = len({dec for dec, _ in mats})
-    fig = fg.confusion_figure(mats, ncols=n_dec if n_dec > 1 else 2)
+    fig = plots.confusion_plot(mats, ncols=n_dec if n_dec > 1 else 2)
     sec["blocks"].append(
-        img(
+        plot(
+            "fig-confusion",
             fig,
             "Confusion matrices summed over folds; colour: fraction of "
-            "each true class (row-normalised); numbers: counts.",
+            "each true class (row-normalised); numbers: counts (hover for details).",
             "confusion",
         )
     )
