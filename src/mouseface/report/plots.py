@@ -242,6 +242,9 @@ def locked_traces_plot(
     fig.update_yaxes(showgrid=True, gridcolor="#eeeeee", zeroline=False)
     for r in range(1, nrows + 1):
         fig.update_yaxes(title_text="strength (r)", row=r, col=1)
+    if change:
+        n = len(panels)
+        fig.update_yaxes(title_text="change", row=(n - 1) // ncols + 1, col=(n - 1) % ncols + 1)
     return _layout(fig, height=300 * nrows + 60)
 
 
@@ -380,8 +383,8 @@ def confusion_plot(
         rows=nrows,
         cols=ncols,
         subplot_titles=[f"{d} ({lv})" for d, lv in keys],
-        horizontal_spacing=0.15,
-        vertical_spacing=0.22 if nrows > 1 else 0.1,
+        horizontal_spacing=0.2,
+        vertical_spacing=0.3 if nrows > 1 else 0.1,
     )
     for i, key in enumerate(keys):
         cm = matrices[key]
@@ -410,9 +413,10 @@ def confusion_plot(
             row=i // ncols + 1,
             col=i % ncols + 1,
         )
-    fig.update_yaxes(autorange="reversed", title_text="true")
-    fig.update_xaxes(title_text="predicted", tickangle=-40)
-    return _layout(fig, height=380 * nrows + 40)
+    fig.update_yaxes(autorange="reversed", title_text="true", title_standoff=4)
+    fig.update_xaxes(title_text="predicted", tickangle=-40, title_standoff=4)
+    _layout(fig, height=420 * nrows + 60)
+    return fig.update_layout(margin={"l": 110, "b": 110})
 
 
 def similarity_plot(r: np.ndarray, labels: Sequence[str]) -> go.Figure:
@@ -534,4 +538,6 @@ def dose_response_plot(trials: pd.DataFrame, *, colours: Mapping[str, str]) -> g
             )
     fig.update_xaxes(title_text="intensity", showgrid=False)
     fig.update_yaxes(title_text="response (change)", gridcolor="#eeeeee", zeroline=True)
-    return _layout(fig, height=340 * nrows + 60)
+    _layout(fig, height=340 * nrows + 60)
+    legend = {"orientation": "v", "x": 1.02, "y": 1, "title": {"text": "animal"}}
+    return fig.update_layout(legend=legend, margin={"r": 120})
