@@ -19,6 +19,8 @@ from mouseface.report.crops import FaceCrops, face_crops
 #: Crops kept per session at most, and over the whole page at most.
 MAX_CROPS_PER_SESSION = 300
 MAX_CROPS_TOTAL = 3000
+#: Points per session and emotion in the per-frame figure: at most, at least, over the page.
+MAX_POINTS, MIN_POINTS, TOTAL_POINTS = 1500, 300, 12000
 
 
 def session_info(out: Outputs) -> dict[str, dict[str, str]]:
@@ -166,8 +168,15 @@ def frames_section(
         )
         return sec
     info = session_info(out)
+    # points per session and emotion: 1500 for up to 8 sessions, fewer (>= 300) beyond
+    max_points = max(MIN_POINTS, min(MAX_POINTS, TOTAL_POINTS // len(usable)))
     fig = pl.session_strength_plot(
-        usable, out.trials, emotions=emotions, sessions=info, colours=colours
+        usable,
+        out.trials,
+        emotions=emotions,
+        sessions=info,
+        colours=colours,
+        max_points=max_points,
     )
     crops, notes = session_crops(out, per_session=per_session, total=total)
     sec["notes"] += notes
@@ -175,7 +184,7 @@ def frames_section(
     n = sum(len(c.frames) for c in crops.values())
     size = sizes[0] if sizes else (48, 40)
     sec["blocks"].append({"kind": "raw", "html": _controls(list(usable), info, size)})
-    bin_frames = max(1, -(-max(len(df) for df in usable.values()) // 1500))
+    bin_frames = max(1, -(-max(len(df) for df in usable.values()) // max_points))
     most = max((len(c.frames) for c in crops.values()), default=0)
     cap = (
         "Strength (Pearson r of each frame's HOG with each emotion's prototype) over the whole "
