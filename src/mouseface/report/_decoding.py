@@ -98,6 +98,7 @@ def decoding_section(out: Outputs) -> Section:
                 summary,
                 "Cross-validated scores: mean ± SD [min–max] over folds." + held,
                 index=False,
+                bid="decoding-scores",
             )
         )
         fig = fg.accuracy_figure(scores, chance)
@@ -107,6 +108,7 @@ def decoding_section(out: Outputs) -> Section:
                 "Bars: mean over folds; dots: folds; red dashes: chance "
                 "(1 / number of true classes).",
                 "decoding accuracy",
+                bid="img-decoding-accuracy",
             )
         )
     if not {"true", "predicted"} <= set(d.columns):

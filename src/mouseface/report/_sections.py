@@ -24,9 +24,10 @@ def section(sid: str, title: str) -> Section:
     return {"id": sid, "title": title, "notes": [], "blocks": []}
 
 
-def img(fig: Any, caption: str, alt: str) -> dict[str, Any]:
-    """An image block from a Figure."""
-    return {"kind": "img", "src": fg.png_data_uri(fig), "caption": caption, "alt": alt}
+def img(fig: Any, caption: str, alt: str, *, bid: str | None = None) -> dict[str, Any]:
+    """An image block from a Figure (``bid``: the ``id`` of its ``<figure>``)."""
+    block = {"kind": "img", "src": fg.png_data_uri(fig), "caption": caption, "alt": alt}
+    return block if bid is None else {**block, "id": bid}
 
 
 def plot(pid: str, fig: Any, caption: str, alt: str) -> dict[str, Any]:
@@ -52,16 +53,19 @@ def table(
     index: bool = True,
     header: bool = True,
     fold_over: int = 15,
+    bid: str | None = None,
 ) -> dict[str, Any]:
-    """A table block (HTML escaped by pandas); folded in ``<details>`` past ``fold_over`` rows."""
+    """A table block (HTML escaped by pandas); folded in ``<details>`` past ``fold_over`` rows;
+    ``bid`` is the ``id`` of the element around it."""
     html = df.to_html(border=0, classes="tbl", na_rep="–", index=index, header=header, escape=True)
-    return {
+    block = {
         "kind": "table",
         "html": Markup(html),
         "caption": caption,
         "rows": len(df),
         "folded": len(df) > fold_over,
     }
+    return block if bid is None else {**block, "id": bid}
 
 
 def text(s: str) -> dict[str, Any]:
@@ -192,6 +196,7 @@ def traces_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             "Strength of the trials' own emotion (mean over each "
             "window): mean ± SEM across trials (all animals and states).",
             index=False,
+            bid="traces-summary",
         )
     )
     return sec
@@ -244,7 +249,7 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         f"{n_or} orientations): each segment runs along the edge its orientation bin stands "
         "for, its length and brightness proportional to the bin value, one scale for all."
     )
-    sec["blocks"].append(img(fig, cap, "prototype HOG glyphs"))
+    sec["blocks"].append(img(fig, cap, "prototype HOG glyphs", bid="img-prototypes"))
     if "neutral" in protos and len(protos) > 1:
         fig = pf.difference_figure(protos, face, **kw)
         cap = (
@@ -252,7 +257,9 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             "are edge orientations stronger than in the neutral face, blue ones weaker; "
             "length and opacity give the size of the difference (one scale for all panels)."
         )
-        sec["blocks"].append(img(fig, cap, "prototype minus neutral glyphs"))
+        sec["blocks"].append(
+            img(fig, cap, "prototype minus neutral glyphs", bid="img-prototype-differences")
+        )
     else:
         sec["notes"].append("No neutral prototype: differences from neutral not drawn.")
     return sec
@@ -296,6 +303,7 @@ def similarity_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             "Per-animal prototypes (rows animal:emotion), ordered by "
             "average-linkage clustering on 1 - r.",
             "cross-animal similarity",
+            bid="img-cross-animal",
         )
     )
     hits, n = pf.nearest_same_emotion(rows, rr)
@@ -307,6 +315,7 @@ def similarity_section(out: Outputs, colours: Mapping[str, str]) -> Section:
                 f"prototypes ({100 * hits / n:.0f}%) the most similar prototype of another "
                 f"animal has the same emotion (chance about {100 / k:.0f}% with {k} classes)."
             )
+            | {"id": "similarity-specificity"}
         )
     return sec
 
@@ -353,7 +362,7 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         if "valid" in t and not t["valid"].eq(True).all():
             n_bad = int((~t["valid"].eq(True)).sum())
             cap += f" {n_bad} trial(s) flagged invalid are counted here but left out of the plots."
-        sec["blocks"].append(table(ct, cap, index=False))
+        sec["blocks"].append(table(ct, cap, index=False, bid="trials-counts"))
     if {"state", "response", "trial_type"} <= set(t.columns):
         s = valid_trials(t).dropna(subset=["state"])
         n_states = s.groupby("trial_type")["state"].nunique()
@@ -363,7 +372,7 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             tbl = pd.DataFrame({"n": g.size(), "mean response": g.mean().round(4)})
             tbl = tbl.reset_index().rename(columns={"trial_type": "trial type"})
             cap = "Response (valid trials) by internal state, for trial types seen in several."
-            sec["blocks"].append(table(tbl, cap, index=False))
+            sec["blocks"].append(table(tbl, cap, index=False, bid="trials-by-state"))
     sec["blocks"].append(trials_table(t))
     return sec
 

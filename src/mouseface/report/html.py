@@ -139,9 +139,9 @@ def header_section(out: Outputs) -> tuple[Section, list[str]]:
             msg = f"session {sid}: video decoded only up to frame {err.get('frame')}"
             if not any(sid in w and "decod" in w.lower() for w in warnings):
                 warnings.append(f"{msg} ({err.get('message')})")
-    sec["blocks"].append(table(_summary(out), "Configuration.", header=False))
+    sec["blocks"].append(table(_summary(out), "Configuration.", header=False, bid="summary-config"))
     if (st := _sessions_table(out)) is not None:
-        sec["blocks"].append(table(st, "Sessions.", index=False))
+        sec["blocks"].append(table(st, "Sessions.", index=False, bid="summary-sessions"))
     timings = (prov or {}).get("timings") or {}
     nums = {
         str(k).removesuffix("_s"): float(v)
@@ -154,7 +154,7 @@ def header_section(out: Outputs) -> tuple[Section, list[str]]:
         steps = list(nums)
         secs = [f"{v:.1f}" for v in nums.values()]
         tt = pd.DataFrame({"step": steps, "seconds": secs})
-        sec["blocks"].append(table(tt, "Timings.", index=False))
+        sec["blocks"].append(table(tt, "Timings.", index=False, bid="summary-timings"))
     return sec, warnings
 
 

@@ -207,3 +207,61 @@ def test_json_blocks_cannot_close_their_script() -> None:
     text = json_for_script({"name": "</script><script>alert(1)</script>", "x": [1, None]})
     assert "</" not in text and "<" not in text
     assert json.loads(text)["name"] == "</script><script>alert(1)</script>"
+
+
+#: Element ids a browser test can rely on (sections, figures, controls, data blocks, tables).
+STABLE_IDS = (
+    "toc",
+    "filters",
+    "filter-animal",
+    "filter-emotion",
+    "filter-state",
+    "filter-reset",
+    "warnings",
+    "summary",
+    "summary-config",
+    "summary-sessions",
+    "summary-timings",
+    "traces",
+    "fig-traces-locked",
+    "locked-data",
+    "traces-summary",
+    "frames",
+    "session-controls",
+    "session-select",
+    "hover-crop",
+    "hover-crop-img",
+    "hover-crop-caption",
+    "fig-strength-frames",
+    "crops-data",
+    "prototypes",
+    "img-prototypes",
+    "img-prototype-differences",
+    "decoding",
+    "decoding-scores",
+    "img-decoding-accuracy",
+    "fig-confusion",
+    "similarity",
+    "fig-similarity",
+    "img-cross-animal",
+    "similarity-specificity",
+    "trials",
+    "fig-dose-response",
+    "trials-counts",
+    "trials-by-state",
+    "trials-table",
+    "trials-count",
+    "plot-config",
+    "report-js",
+    "plotly-js",
+)
+
+
+def test_every_section_and_control_has_a_stable_unique_id(outputs_with_video: Path) -> None:
+    html = build_report(outputs_with_video).read_text(encoding="utf-8")
+    page = re.sub(r'(<script id="plotly-js">).*?(</script>)', r"\1\2", html, flags=re.S)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert set(STABLE_IDS) <= set(ids), sorted(set(STABLE_IDS) - set(ids))
+    for sec in re.findall(r"<section id=\"([^\"]+)\">", page):
+        assert f'href="#{sec}"' in page  # every section is in the table of contents
