@@ -244,6 +244,7 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
         sections.append(extra)
     prov = out.provenance or {}
     plotly_js = ""
+    interactive = _uses_plotly(sections) or out.trials is not None
     if _uses_plotly(sections):
         import plotly.offline  # deferred: only a page with figures carries plotly.js
 
@@ -259,7 +260,7 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
             created=prov.get("created"),
             warnings=warnings,
             sections=sections,
-            filters=filter_options(out),
+            filters=filter_options(out) if interactive else {},
             plotly_js=Markup(plotly_js.replace("</script", "<\\/script")),
             plot_config=Markup(pl.json_for_script(pl.PLOT_CONFIG)),
             script=Markup(_script()),

@@ -265,3 +265,17 @@ def test_every_section_and_control_has_a_stable_unique_id(outputs_with_video: Pa
     assert set(STABLE_IDS) <= set(ids), sorted(set(STABLE_IDS) - set(ids))
     for sec in re.findall(r"<section id=\"([^\"]+)\">", page):
         assert f'href="#{sec}"' in page  # every section is in the table of contents
+
+
+def test_no_filters_without_anything_to_filter(outputs_with_video: Path) -> None:
+    out = outputs_with_video
+    for name in ("trials.parquet", "decoding.parquet", "prototypes.nc"):
+        (out / name).unlink()
+    html = build_report(out).read_text(encoding="utf-8")
+    assert 'id="filter-animal"' in html  # the per-frame strength can still be filtered
+    assert 'id="filter-state"' in html and 'id="filter-emotion"' in html
+    for sid in ("s00", "s01", "s02", "s03", "s04", "s05"):
+        for f in (out / "sessions" / sid).iterdir():
+            f.unlink()
+    html = build_report(out).read_text(encoding="utf-8")
+    assert 'id="filters"' not in html and "plotly-js" not in html
