@@ -18,7 +18,7 @@ import numpy as np
 
 from mouseface.io.video import VideoReader
 
-__all__ = ["FaceCrops", "crop_frames", "face_crops"]
+__all__ = ["FaceCrops", "crop_frames", "face_crops", "thumbnail_size"]
 
 
 @dataclass(frozen=True)

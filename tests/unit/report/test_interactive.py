@@ -279,3 +279,18 @@ def test_no_filters_without_anything_to_filter(outputs_with_video: Path) -> None
             f.unlink()
     html = build_report(out).read_text(encoding="utf-8")
     assert 'id="filters"' not in html and "plotly-js" not in html
+
+
+def test_roi_falls_back_to_the_feature_store(outputs_with_video: Path) -> None:
+    zarr = pytest.importorskip("zarr")
+    out = outputs_with_video
+    prov = json.loads((out / "provenance.json").read_text())
+    prov["sessions"]["s00"]["roi"] = None
+    (out / "provenance.json").write_text(json.dumps(prov))
+    group = zarr.open_group(str(out / "sessions" / "s00" / "features.zarr"), mode="w")
+    group.attrs["roi"] = list(ROI)
+    html = build_report(out).read_text(encoding="utf-8")
+    c = _json(html, "crops-data")["s00"]
+    f, b64 = c["frames"][5], c["jpeg"][5]
+    img = cv2.imdecode(np.frombuffer(base64.b64decode(b64), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert abs(float(img.mean()) - _level(f)) < 3  # the ROI, not the whole (black-edged) frame
