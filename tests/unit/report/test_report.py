@@ -257,6 +257,10 @@ class _Resources(HTMLParser):
             self.styles.append(data)
 
 
+def _not_json(name: str) -> None:
+    raise AssertionError(f"{name} in a JSON block: the browser's JSON.parse rejects it")
+
+
 def assert_self_contained(html: str) -> None:
     """No resource the page would load from outside itself: every src/href is a data: URI or
     an in-page anchor, no <link>, no external script, no CSS import or url()."""
@@ -279,7 +283,7 @@ def assert_self_contained(html: str) -> None:
     # the one bundled plotly.js at most, and no script tag smuggled into JSON blocks
     assert html.count('<script id="plotly-js">') <= 1
     for body in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
-        json.loads(body)
+        json.loads(body, parse_constant=_not_json)  # what the browser's JSON.parse accepts
 
 
 def n_png(html: str) -> int:
