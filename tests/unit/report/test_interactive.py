@@ -294,3 +294,30 @@ def test_roi_falls_back_to_the_feature_store(outputs_with_video: Path) -> None:
     f, b64 = c["frames"][5], c["jpeg"][5]
     img = cv2.imdecode(np.frombuffer(base64.b64decode(b64), np.uint8), cv2.IMREAD_GRAYSCALE)
     assert abs(float(img.mean()) - _level(f)) < 3  # the ROI, not the whole (black-edged) frame
+
+
+def test_session_strength_bins_good_frames() -> None:
+    from mouseface.report.plots import session_strength_plot
+
+    n = 1000
+    rng = np.random.default_rng(2)
+    v = rng.random(n)
+    good = rng.random(n) > 0.2
+    good[:4] = False  # a bin with no good frame is a gap
+    df = pd.DataFrame(
+        {"frame": np.arange(n) + 7, "time": np.arange(n) / 10, "strength_joy": v, "good": good}
+    )
+    trials = pd.DataFrame(
+        {"session": ["a"], "onset": [12.0], "duration": [np.nan], "emotion": ["joy"]}
+    )
+    fig = session_strength_plot(
+        {"a": df}, trials, emotions=["joy"], sessions={}, colours={}, max_points=250
+    )
+    tr = fig.data[0]
+    assert len(tr.y) == 250  # bins of 4 frames
+    want = [v[i : i + 4][good[i : i + 4]].mean() for i in range(4, n, 4)]
+    got = np.array([np.nan if y is None else y for y in tr.y], float)
+    assert np.isnan(got[0])
+    np.testing.assert_allclose(got[1:], np.round(want, 3), atol=1e-9)
+    assert list(tr.customdata[:2]) == [7 + 2, 7 + 6]  # the middle frame of each bin
+    assert fig.layout.meta["stimuli"] == {"a": [[12.0, 13.0, "joy"]]}  # 1 s when unknown
