@@ -9,8 +9,9 @@ import pandas as pd
 from mouseface.decoding.scoring import headline_score
 from mouseface.errors import InputError
 from mouseface.report import figures as fg
+from mouseface.report import plots
 from mouseface.report._load import Outputs
-from mouseface.report._sections import Section, class_order, img, section, table, text
+from mouseface.report._sections import Section, class_order, img, plot, section, table, text
 
 _COLUMNS = {"decoder", "level", "fold", "metric", "value"}
 
@@ -116,6 +117,7 @@ def decoding_section(out: Outputs) -> Section:
                 "neutral gate included; trial level: the majority of a trial's changed "
                 "frames." + held,
                 index=False,
+                bid="decoding-scores",
             )
         )
         fig = fg.accuracy_figure(scores, chance)
@@ -125,6 +127,7 @@ def decoding_section(out: Outputs) -> Section:
                 "Bars: mean over folds; dots: folds; red dashes: chance "
                 "(1 / number of true classes).",
                 "decoding accuracy",
+                bid="img-decoding-accuracy",
             )
         )
     if not {"true", "predicted"} <= set(d.columns):
@@ -135,12 +138,13 @@ def decoding_section(out: Outputs) -> Section:
         sec["notes"].append("No confusion counts for the frame or trial level.")
         return sec
     n_dec = len({dec for dec, _ in mats})
-    fig = fg.confusion_figure(mats, ncols=n_dec if n_dec > 1 else 2)
+    fig = plots.confusion_plot(mats, ncols=n_dec if n_dec > 1 else 2)
     sec["blocks"].append(
-        img(
+        plot(
+            "fig-confusion",
             fig,
             "Confusion matrices summed over folds; colour: fraction of "
-            "each true class (row-normalised); numbers: counts.",
+            "each true class (row-normalised); numbers: counts (hover for details).",
             "confusion",
         )
     )

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
+from markupsafe import escape as markup_escape
 
 from mouseface.report import figures as fg
+from mouseface.report import plots as pl
 from mouseface.report import prototype_figures as pf
 from mouseface.report._load import Outputs
 from mouseface.report._traces import Trace, stimulus_locked
@@ -22,9 +24,26 @@ def section(sid: str, title: str) -> Section:
     return {"id": sid, "title": title, "notes": [], "blocks": []}
 
 
-def img(fig: Any, caption: str, alt: str) -> dict[str, Any]:
-    """An image block from a Figure."""
-    return {"kind": "img", "src": fg.png_data_uri(fig), "caption": caption, "alt": alt}
+def img(fig: Any, caption: str, alt: str, *, bid: str | None = None) -> dict[str, Any]:
+    """An image block from a Figure (``bid``: the ``id`` of its ``<figure>``)."""
+    block = {"kind": "img", "src": fg.png_data_uri(fig), "caption": caption, "alt": alt}
+    return block if bid is None else {**block, "id": bid}
+
+
+def plot(pid: str, fig: Any, caption: str, alt: str) -> dict[str, Any]:
+    """An interactive block: a plotly Figure drawn into ``<div id=pid>`` by the page script."""
+    return {
+        "kind": "plot",
+        "id": pid,
+        "json": Markup(pl.figure_json(fig)),
+        "caption": caption,
+        "alt": alt,
+    }
+
+
+def data(did: str, obj: Any) -> dict[str, Any]:
+    """A JSON data block (``<script type="application/json" id=did>``) for the page script."""
+    return {"kind": "data", "id": did, "json": Markup(pl.json_for_script(obj))}
 
 
 def table(
@@ -34,16 +53,19 @@ def table(
     index: bool = True,
     header: bool = True,
     fold_over: int = 15,
+    bid: str | None = None,
 ) -> dict[str, Any]:
-    """A table block (HTML escaped by pandas); folded in ``<details>`` past ``fold_over`` rows."""
+    """A table block (HTML escaped by pandas); folded in ``<details>`` past ``fold_over`` rows;
+    ``bid`` is the ``id`` of the element around it."""
     html = df.to_html(border=0, classes="tbl", na_rep="–", index=index, header=header, escape=True)
-    return {
+    block = {
         "kind": "table",
         "html": Markup(html),
         "caption": caption,
         "rows": len(df),
         "folded": len(df) > fold_over,
     }
+    return block if bid is None else {**block, "id": bid}
 
 
 def text(s: str) -> dict[str, Any]:
@@ -110,52 +132,81 @@ def traces_section(out: Outputs, colours: Mapping[str, str]) -> Section:
     fps = float(np.median(rates)) if rates else 30.0
     win = windows_of(out)
     span = (min(win["baseline"][0], win["response"][0]), win["response"][1] + 2.0)
-    traces: dict[str, dict[str, Trace]] = {}
+    own: dict[str, Trace] = {}
     change: dict[str, Trace] = {}
     rows = []
+    per_trial: dict[str, list[Any]] = {"trials": [], "strength": [], "change": []}
+    has_change = any("change" in df for df in out.frames.values())
     for emo in emotions:
+        col = f"strength_{emo}"
         sub = trials[trials["emotion"].astype(str) == emo]
+        # only trials whose session has the column, so that rows line up with the trials
+        sub = sub[[col in out.frames.get(str(s), ()) for s in sub["session"]]]
         if sub.empty:
             sec["notes"].append(f"No valid {emo} trials: panel left out.")
             continue
-        traces[emo] = {
-            o: stimulus_locked(sub, out.frames, f"strength_{o}", span=span, fps=fps)
-            for o in emotions
-        }
-        own = traces[emo][emo]
-        if any("change" in df for df in out.frames.values()):
-            change[emo] = stimulus_locked(sub, out.frames, "change", span=span, fps=fps)
-        base, resp = _window_mean(own, win["baseline"]), _window_mean(own, win["response"])
+        own[emo] = stimulus_locked(sub, out.frames, col, span=span, fps=fps)
+        ch = None
+        if has_change:
+            ch = stimulus_locked(sub, out.frames, "change", span=span, fps=fps)
+            if ch.values.shape[0] == own[emo].values.shape[0]:
+                change[emo] = ch
+            else:  # some sessions lack change: leave the per-trial change out
+                ch = None
+        for k, (_, tr) in enumerate(sub.iterrows()):
+            per_trial["trials"].append(
+                {
+                    "session": str(tr["session"]),
+                    "animal": _text(tr.get("animal")),
+                    "state": _text(tr.get("state")),
+                    "emotion": emo,
+                }
+            )
+            per_trial["strength"].append(pl.rounded(own[emo].values[k]))
+            per_trial["change"].append(pl.rounded(ch.values[k]) if ch is not None else None)
+        base = _window_mean(own[emo], win["baseline"])
+        resp = _window_mean(own[emo], win["response"])
         rows.append(
             {
                 "trials of": emo,
-                "n": own.values.shape[0],
+                "n": own[emo].values.shape[0],
                 "baseline": _mean_sem(base),
                 "response window": _mean_sem(resp),
                 "response - baseline": _mean_sem(resp - base),
             }
         )
-    if not traces:
+    if not own:
         return sec
-    fig = fg.traces_figure(traces, change, windows=win, colours=colours)
+    t_axis = next(iter(own.values())).t
+    per_trial["t"] = pl.rounded(t_axis, 4)
+    fig = pl.locked_traces_plot(own, change, windows=win, colours=colours)
     cap = (
         f"Per-frame strength (Pearson r with each emotion's prototype) around the onset of "
-        f"each emotion's trials, good frames only, {1 / fps:.3g}-s bins; bold: the trials' "
-        f"own emotion, mean ± SEM across trials; thin: the other emotions (means). Blue: "
-        f"baseline window {list(win['baseline'])} s; orange: response window "
-        f"{list(win['response'])} s."
+        f"each emotion's trials, good frames only, {1 / fps:.3g}-s bins: mean ± SEM across "
+        f"trials of the trials' own emotion (the filters above recompute it for the chosen "
+        f"animal and state). Blue: baseline window {list(win['baseline'])} s; orange: "
+        f"response window {list(win['response'])} s."
     )
-    sec["blocks"].append(img(fig, cap, "stimulus-locked strength traces"))
+    sec["blocks"].append(plot("fig-traces-locked", fig, cap, "stimulus-locked strength traces"))
+    sec["blocks"].append(data("locked-data", per_trial))
     tbl = pd.DataFrame(rows)
     sec["blocks"].append(
         table(
             tbl,
             "Strength of the trials' own emotion (mean over each "
-            "window): mean ± SEM across trials.",
+            "window): mean ± SEM across trials (all animals and states).",
             index=False,
+            bid="traces-summary",
         )
     )
     return sec
+
+
+def _text(v: Any) -> str:
+    """A table value as text for the page ('' when missing)."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
+        return ""
+    return str(v)
 
 
 def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
@@ -198,7 +249,7 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         f"{n_or} orientations): each segment runs along the edge its orientation bin stands "
         "for, its length and brightness proportional to the bin value, one scale for all."
     )
-    sec["blocks"].append(img(fig, cap, "prototype HOG glyphs"))
+    sec["blocks"].append(img(fig, cap, "prototype HOG glyphs", bid="img-prototypes"))
     if "neutral" in protos and len(protos) > 1:
         fig = pf.difference_figure(protos, face, **kw)
         cap = (
@@ -206,7 +257,9 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             "are edge orientations stronger than in the neutral face, blue ones weaker; "
             "length and opacity give the size of the difference (one scale for all panels)."
         )
-        sec["blocks"].append(img(fig, cap, "prototype minus neutral glyphs"))
+        sec["blocks"].append(
+            img(fig, cap, "prototype minus neutral glyphs", bid="img-prototype-differences")
+        )
     else:
         sec["notes"].append("No neutral prototype: differences from neutral not drawn.")
     return sec
@@ -230,8 +283,10 @@ def similarity_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         return sec
     order = [labels.index(n) for n in class_order(labels, out)]
     labels, r = [labels[i] for i in order], r[np.ix_(order, order)]
-    fig = pf.similarity_figure(r, labels, colours=colours)
-    sec["blocks"].append(img(fig, "Pearson r between pooled prototypes.", "similarity matrix"))
+    fig = pl.similarity_plot(r, labels)
+    sec["blocks"].append(
+        plot("fig-similarity", fig, "Pearson r between pooled prototypes.", "similarity matrix")
+    )
     if "animal_prototype" not in ds:
         sec["notes"].append("No per-animal prototypes (animal_prototype): clustering skipped.")
         return sec
@@ -248,6 +303,7 @@ def similarity_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             "Per-animal prototypes (rows animal:emotion), ordered by "
             "average-linkage clustering on 1 - r.",
             "cross-animal similarity",
+            bid="img-cross-animal",
         )
     )
     hits, n = pf.nearest_same_emotion(rows, rr)
@@ -259,6 +315,7 @@ def similarity_section(out: Outputs, colours: Mapping[str, str]) -> Section:
                 f"prototypes ({100 * hits / n:.0f}%) the most similar prototype of another "
                 f"animal has the same emotion (chance about {100 / k:.0f}% with {k} classes)."
             )
+            | {"id": "similarity-specificity"}
         )
     return sec
 
@@ -283,15 +340,16 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             if flat := sorted(levels.index[levels <= 1]):
                 sec["notes"].append(f"One intensity only (not plotted): {', '.join(flat)}.")
             animals = sorted(t["animal"].astype(str).unique())
-            fig = fg.dose_response_figure(
+            fig = pl.dose_response_plot(
                 d[d["trial_type"].astype(str).isin(graded)], colours=fg.emotion_colours(animals)
             )
             cap = (
                 "Trial response (mean change in the response window minus baseline) against "
-                "stimulus intensity, per animal (valid trials); lines join per-intensity means; "
-                "Spearman rho in the legend."
+                "stimulus intensity, per animal (valid trials); lines join per-intensity means "
+                "(dotted: per internal state); Spearman rho per animal on hover, over all "
+                "animals in the panel titles."
             )
-            sec["blocks"].append(img(fig, cap, "dose-response"))
+            sec["blocks"].append(plot("fig-dose-response", fig, cap, "dose-response"))
     else:
         sec["notes"].append("No intensity column: dose-response plot skipped.")
     if {"trial_type", "animal"} <= set(t.columns):
@@ -304,7 +362,7 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         if "valid" in t and not t["valid"].eq(True).all():
             n_bad = int((~t["valid"].eq(True)).sum())
             cap += f" {n_bad} trial(s) flagged invalid are counted here but left out of the plots."
-        sec["blocks"].append(table(ct, cap, index=False))
+        sec["blocks"].append(table(ct, cap, index=False, bid="trials-counts"))
     if {"state", "response", "trial_type"} <= set(t.columns):
         s = valid_trials(t).dropna(subset=["state"])
         n_states = s.groupby("trial_type")["state"].nunique()
@@ -314,5 +372,70 @@ def trials_section(out: Outputs, colours: Mapping[str, str]) -> Section:
             tbl = pd.DataFrame({"n": g.size(), "mean response": g.mean().round(4)})
             tbl = tbl.reset_index().rename(columns={"trial_type": "trial type"})
             cap = "Response (valid trials) by internal state, for trial types seen in several."
-            sec["blocks"].append(table(tbl, cap, index=False))
+            sec["blocks"].append(table(tbl, cap, index=False, bid="trials-by-state"))
+    sec["blocks"].append(trials_table(t))
     return sec
+
+
+#: Columns of the sortable trials table, in this order when present.
+TRIAL_COLUMNS = (
+    "session",
+    "animal",
+    "trial",
+    "trial_type",
+    "emotion",
+    "intensity",
+    "state",
+    "onset",
+    "valid",
+    "response",
+    "predicted",
+)
+
+
+def _cell(v: Any) -> tuple[str, str]:
+    """Shown text and sort value of one table cell."""
+    if isinstance(v, bool | np.bool_):
+        return ("yes" if v else "no"), ("1" if v else "0")
+    if isinstance(v, int | np.integer):
+        return str(v), str(v)
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return "–", ""
+        return f"{v:.4g}", repr(float(v))
+    text = _text(v)
+    return (text or "–"), text
+
+
+def trials_table(trials: pd.DataFrame) -> dict[str, Any]:
+    """The trials as a sortable, filterable HTML table (``<table id="trials-table">``).
+
+    Each row carries ``data-animal``, ``data-emotion`` and ``data-state`` for the page's
+    filters; each cell a ``data-value`` to sort on (numbers numerically).
+    """
+    cols = [c for c in TRIAL_COLUMNS if c in trials.columns]
+    esc = markup_escape
+    head = "".join(f'<th scope="col" title="click to sort">{esc(c)}</th>' for c in cols)
+    body = []
+    for rec in trials[cols].to_dict(orient="records"):
+        attrs = " ".join(
+            f'data-{k}="{esc(_text(rec.get(k)))}"' for k in ("animal", "emotion", "state")
+        )
+        cells = []
+        for c in cols:
+            shown, value = _cell(rec[c])
+            cells.append(f'<td data-value="{esc(value)}">{esc(shown)}</td>')
+        body.append(f"<tr {attrs}>{''.join(cells)}</tr>")
+    html = (
+        '<table class="tbl sortable" id="trials-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+    return {
+        "kind": "table",
+        "html": Markup(html),
+        "caption": "All trials (click a column header to sort; the filters above apply).",
+        "rows": len(trials),
+        "folded": False,
+        "id": "trials-table-block",
+        "count_id": "trials-count",
+    }

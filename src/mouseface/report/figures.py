@@ -1,8 +1,9 @@
-"""Report figures as ``matplotlib.figure.Figure`` objects (Agg canvas, never pyplot's state).
+"""Static report figures as ``matplotlib.figure.Figure`` objects (Agg canvas, never pyplot's state).
 
 Each ``*_figure`` function takes tidy data and returns a new Figure; :func:`png_data_uri` turns
-one into an embeddable ``data:image/png;base64`` URI. Prototype and similarity figures live in
-:mod:`mouseface.report.prototype_figures`.
+one into an embeddable ``data:image/png;base64`` URI. Glyph and clustering figures live in
+:mod:`mouseface.report.prototype_figures`; the interactive (plotly) figures of the page in
+:mod:`mouseface.report.plots`.
 """
 
 from __future__ import annotations
@@ -16,19 +17,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from mouseface.report._traces import Trace
 from mouseface.stats import spearman
 
 __all__ = [
     "png_data_uri",
     "emotion_colours",
     "new_figure",
-    "traces_figure",
     "accuracy_figure",
     "confusion_figure",
-    "dose_response_figure",
     "spearman",
 ]
 
@@ -81,84 +78,6 @@ def _grid(n: int, *, ncols: int = 3, w: float = 3.6, h: float = 2.6) -> tuple[Fi
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
-
-
-def _band(ax, trace: Trace, colour: str, label: str, *, bold: bool = True) -> None:
-    mean, sem = trace.mean, trace.sem
-    ax.plot(
-        trace.t,
-        mean,
-        color=colour,
-        lw=2.0 if bold else 0.9,
-        label=label,
-        alpha=1.0 if bold else 0.7,
-    )
-    if bold and np.isfinite(sem).any():
-        ax.fill_between(trace.t, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
-
-
-def _windows(ax, windows: Mapping[str, tuple[float, float]]) -> None:
-    if "baseline" in windows:
-        ax.axvspan(*windows["baseline"], color="#9ecae1", alpha=0.18, lw=0)
-    if "response" in windows:
-        ax.axvspan(*windows["response"], color="#fdae6b", alpha=0.22, lw=0)
-    ax.axvline(0.0, color="k", lw=0.8, ls="--")
-
-
-def traces_figure(
-    traces: Mapping[str, Mapping[str, Trace]],
-    change: Mapping[str, Trace],
-    *,
-    windows: Mapping[str, tuple[float, float]],
-    colours: Mapping[str, str],
-) -> Figure:
-    """Grid of stimulus-locked traces: one panel per emotion, and one of ``change``.
-
-    Parameters
-    ----------
-    traces : mapping
-        ``{emotion of the trials: {strength emotion: Trace}}``; the panel of emotion ``e`` draws
-        ``strength_e`` bold with a mean +- SEM band and the other strengths as thin lines.
-    change : mapping
-        ``{emotion of the trials: Trace of change}`` drawn together in the last panel.
-    windows : mapping
-        ``{"baseline": (a, b), "response": (a, b)}`` in seconds, shaded.
-    colours : mapping
-        Colour of each emotion.
-    """
-    panels = list(traces) + (["change"] if change else [])
-    fig, axes = _grid(len(panels), ncols=4, w=3.3, h=2.6)
-    names = list(dict.fromkeys([e for tr in traces.values() for e in tr] + list(change)))
-    for ax, emo in zip(axes, traces, strict=False):
-        n = traces[emo][emo].values.shape[0] if emo in traces[emo] else 0
-        for other, tr in traces[emo].items():
-            if other != emo:
-                _band(ax, tr, colours.get(other, "#999999"), other, bold=False)
-        if emo in traces[emo]:
-            _band(ax, traces[emo][emo], colours.get(emo, "k"), emo, bold=True)
-        _windows(ax, windows)
-        ax.set_title(f"{emo} trials (n = {n})", fontsize=10, color=colours.get(emo, "k"))
-        ax.set_xlabel("time from onset (s)")
-        ax.set_ylabel("strength (r)")
-    if change:
-        ax = axes[-1]
-        for emo, tr in change.items():
-            _band(ax, tr, colours.get(emo, "k"), emo)
-        _windows(ax, windows)
-        ax.set_title("change (1 - r with neutral)", fontsize=10)
-        ax.set_xlabel("time from onset (s)")
-        ax.set_ylabel("change")
-    handles = [Line2D([], [], color=colours.get(e, "k"), lw=2.0) for e in names]
-    fig.legend(
-        handles,
-        names,
-        loc="outside upper center",
-        ncols=min(len(names), 8),
-        frameon=False,
-        fontsize=9,
-        title="strength of / trials of",
-    )
-    return fig
 
 
 def accuracy_figure(scores: pd.DataFrame, chance: Mapping[str, float]) -> Figure:
@@ -237,46 +156,4 @@ def confusion_figure(matrices: Mapping[tuple[str, str], pd.DataFrame], *, ncols:
         ax.set_title(f"{dec} ({lev})", fontsize=10)
     if matrices:
         fig.colorbar(im, ax=axes, shrink=0.6, label="fraction of true class")
-    return fig
-
-
-def _fmt_rho(rho: float) -> str:
-    return "n/a" if not np.isfinite(rho) else f"{rho:+.2f}"
-
-
-def dose_response_figure(trials: pd.DataFrame, *, colours: Mapping[str, str]) -> Figure:
-    """``response`` vs ``intensity`` per trial type (panel) and animal (colour).
-
-    Parameters
-    ----------
-    trials : DataFrame
-        Columns trial_type, animal, intensity (finite), response.
-    colours : mapping
-        Colour of each animal. The legend gives Spearman's rho per animal.
-    """
-    types = sorted(trials["trial_type"].astype(str).unique())
-    fig, axes = _grid(len(types), ncols=3, w=4.0, h=3.0)
-    for ax, tt in zip(axes, types, strict=True):
-        sub = trials[trials["trial_type"].astype(str) == tt]
-        for animal, g in sub.groupby("animal", sort=True):
-            x = g["intensity"].to_numpy(float)
-            y = g["response"].to_numpy(float)
-            rho = spearman(x, y)
-            c = colours.get(str(animal), "k")
-            ax.scatter(
-                x,
-                y,
-                s=16,
-                color=c,
-                alpha=0.7,
-                label=f"{animal}: rho = {_fmt_rho(rho)} (n = {len(g)})",
-            )
-            m = g.groupby("intensity")["response"].mean()
-            ax.plot(m.index.to_numpy(float), m.to_numpy(float), color=c, lw=1.2)
-        rho_all = spearman(sub["intensity"].to_numpy(float), sub["response"].to_numpy(float))
-        ax.set_title(f"{tt} (all animals rho = {_fmt_rho(rho_all)})", fontsize=10)
-        ax.set_xlabel("intensity")
-        ax.set_ylabel("response (change)")
-        ax.axhline(0, color="k", lw=0.6, alpha=0.5)
-        ax.legend(fontsize=7, frameon=False)
     return fig

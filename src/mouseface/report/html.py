@@ -1,4 +1,5 @@
-"""Assemble ``report.html``: one self-contained page (inline CSS, base64 PNG figures)."""
+"""Assemble ``report.html``: one self-contained page (inline CSS and scripts, plotly.js embedded
+once, interactive figures as JSON, HOG glyphs as base64 PNG)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 import mouseface
 from mouseface.io.outputs import write_text_atomic
 from mouseface.report import figures as fg
+from mouseface.report import plots as pl
 from mouseface.report._decoding import decoding_section
+from mouseface.report._frames_section import frames_section, session_info
 from mouseface.report._load import Outputs, load_outputs
 from mouseface.report._sections import (
     Section,
@@ -136,9 +140,9 @@ def header_section(out: Outputs) -> tuple[Section, list[str]]:
             msg = f"session {sid}: video decoded only up to frame {err.get('frame')}"
             if not any(sid in w and "decod" in w.lower() for w in warnings):
                 warnings.append(f"{msg} ({err.get('message')})")
-    sec["blocks"].append(table(_summary(out), "Configuration.", header=False))
+    sec["blocks"].append(table(_summary(out), "Configuration.", header=False, bid="summary-config"))
     if (st := _sessions_table(out)) is not None:
-        sec["blocks"].append(table(st, "Sessions.", index=False))
+        sec["blocks"].append(table(st, "Sessions.", index=False, bid="summary-sessions"))
     timings = (prov or {}).get("timings") or {}
     nums = {
         str(k).removesuffix("_s"): float(v)
@@ -151,7 +155,7 @@ def header_section(out: Outputs) -> tuple[Section, list[str]]:
         steps = list(nums)
         secs = [f"{v:.1f}" for v in nums.values()]
         tt = pd.DataFrame({"step": steps, "seconds": secs})
-        sec["blocks"].append(table(tt, "Timings.", index=False))
+        sec["blocks"].append(table(tt, "Timings.", index=False, bid="summary-timings"))
     return sec, warnings
 
 
@@ -195,6 +199,33 @@ def analyses_section(out_dir: Path) -> dict[str, Any] | None:
     return sec
 
 
+def filter_options(out: Outputs) -> dict[str, list[str]]:
+    """Values offered by the page's filters: ``{"animal": [...], "emotion": [...],
+    "state": [...]}`` (sorted; emotions in report order), from the config and the trials."""
+    info = session_info(out)
+    animals = {i["animal"] for i in info.values() if i["animal"]}
+    states = {i["state"] for i in info.values() if i["state"]}
+    emotions = list(out.emotions)
+    t = out.trials
+    if t is not None:
+        for col, acc in (("animal", animals), ("state", states)):
+            if col in t:
+                acc.update(str(v) for v in t[col].dropna().unique())
+        if "emotion" in t:
+            emotions += [str(v) for v in t["emotion"].dropna().unique()]
+    emotions = class_order(list(dict.fromkeys(emotions)), out)
+    return {"animal": sorted(animals), "emotion": emotions, "state": sorted(states)}
+
+
+def _script() -> str:
+    path = Path(__file__).with_name("templates") / "report.js"
+    return path.read_text(encoding="utf-8")
+
+
+def _uses_plotly(sections: list[dict[str, Any]]) -> bool:
+    return any(b.get("kind") == "plot" for s in sections for b in s["blocks"])
+
+
 def render_report(out_dir: Path, *, title: str | None = None) -> str:
     """The report of ``out_dir`` as an HTML string (see :func:`build_report`)."""
     out = load_outputs(Path(out_dir))
@@ -203,6 +234,7 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
     sections = [
         head,
         traces_section(out, colours),
+        frames_section(out, colours),
         prototypes_section(out, colours),
         decoding_section(out),
         similarity_section(out, colours),
@@ -216,6 +248,12 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
         if extra is not None:
             sections.append(extra)
     prov = out.provenance or {}
+    plotly_js = ""
+    interactive = _uses_plotly(sections) or out.trials is not None
+    if _uses_plotly(sections):
+        import plotly.offline  # deferred: only a page with figures carries plotly.js
+
+        plotly_js = plotly.offline.get_plotlyjs()
     return (
         _env()
         .get_template("report.html")
@@ -227,6 +265,10 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
             created=prov.get("created"),
             warnings=warnings,
             sections=sections,
+            filters=filter_options(out) if interactive else {},
+            plotly_js=Markup(plotly_js.replace("</script", "<\\/script")),
+            plot_config=Markup(pl.json_for_script(pl.PLOT_CONFIG)),
+            script=Markup(_script()),
         )
     )
 
@@ -234,11 +276,17 @@ def render_report(out_dir: Path, *, title: str | None = None) -> str:
 def build_report(out_dir: Path, *, title: str | None = None) -> Path:
     """Write ``out_dir/report.html``: a self-contained report of a pipeline output folder.
 
-    The page opens offline: figures are embedded base64 PNGs (matplotlib, Agg), the CSS is
-    inline, there is no script. Sections whose inputs are absent are replaced by a note:
-    run summary (``provenance.json``), stimulus-locked strength traces (``trials.parquet`` and
-    ``sessions/<id>/frames.parquet``), prototypes as HOG glyphs and prototype similarity
-    (``prototypes.nc``), decoding (``decoding.parquet``), dose-response and trial counts.
+    The page opens offline and loads nothing: plotly.js is embedded once (only when the page
+    has an interactive figure), each interactive figure is a JSON block drawn by the page's
+    inline script, HOG glyphs and the analyses' figures are base64 PNGs, the CSS is inline.
+    Filters by animal, emotion and state act on the figures and on the sortable trials table;
+    hovering the per-frame strength shows a face crop read from the session's video (at most
+    300 evenly spaced crops per session; none when the video is not found). Sections whose
+    inputs are absent are replaced by a note: run summary (``provenance.json``),
+    stimulus-locked strength traces (``trials.parquet`` and ``sessions/<id>/frames.parquet``),
+    per-frame strength (``frames.parquet``), prototypes as HOG glyphs and prototype similarity
+    (``prototypes.nc``), decoding (``decoding.parquet``), dose-response, trial counts and the
+    trials table.
 
     Parameters
     ----------

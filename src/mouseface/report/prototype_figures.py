@@ -1,4 +1,4 @@
-"""Prototype figures: HOG glyphs with the example face, similarity and cross-animal clustering."""
+"""Prototype figures: HOG glyphs with the example face, and cross-animal clustering."""
 
 from __future__ import annotations
 
@@ -113,43 +113,10 @@ def difference_figure(
     return fig
 
 
-def _annotated(ax, r: np.ndarray, labels: Sequence[str], *, vmin: float, annotate: bool):
-    im = ax.imshow(r, cmap="viridis", vmin=vmin, vmax=1.0)
-    k = len(labels)
-    if annotate:
-        for i in range(k):
-            for j in range(k):
-                if np.isfinite(r[i, j]):
-                    ax.text(
-                        j,
-                        i,
-                        f"{r[i, j]:.2f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color="black" if r[i, j] > (vmin + 1) / 2 else "white",
-                    )
-    return im
-
-
 def _vmin(r: np.ndarray) -> float:
     off = r[~np.eye(len(r), dtype=bool)]
     off = off[np.isfinite(off)]
     return float(min(off.min(), 0.99)) if off.size else 0.0
-
-
-def similarity_figure(r: np.ndarray, labels: Sequence[str], *, colours: Mapping[str, str]):
-    """Annotated heatmap of the Pearson r between pooled prototypes, shape (k, k)."""
-    k = len(labels)
-    fig = new_figure(1.0 + 0.75 * k, 0.6 + 0.7 * k)
-    ax = fig.subplots()
-    im = _annotated(ax, r, labels, vmin=_vmin(r), annotate=True)
-    ax.set_xticks(range(k), labels, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(k), labels, fontsize=8)
-    for tick, name in zip(ax.get_yticklabels(), labels, strict=True):
-        tick.set_color(colours.get(name, "k"))
-    fig.colorbar(im, ax=ax, shrink=0.8, label="Pearson r")
-    return fig
 
 
 def cross_animal(

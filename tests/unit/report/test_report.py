@@ -228,6 +228,7 @@ def outputs(tmp_path: Path) -> Path:
 HEADINGS = (
     "Run summary",
     "Stimulus-locked expression strength",
+    "Per-frame expression strength",
     "Expression prototypes",
     "Decoding emotions on held-out animals",
     "Prototype similarity",
@@ -235,13 +236,68 @@ HEADINGS = (
 )
 
 
-def _assert_self_contained(html: str) -> None:
-    assert 'src="http' not in html and "src='http" not in html
-    assert 'href="http' not in html and "href='http" not in html
-    assert "<script" not in html and "<link" not in html and "@import" not in html
-    imgs = re.findall(r"<img\b[^>]*>", html)
-    for tag in imgs:
-        assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]+"', tag), tag[:80]
+class _Resources(HTMLParser):
+    """Every tag, with the attributes that can load something, and the text of styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False if tag == "style" else self._in_style
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+def _not_json(name: str) -> None:
+    raise AssertionError(f"{name} in a JSON block: the browser's JSON.parse rejects it")
+
+
+def assert_self_contained(html: str) -> None:
+    """No resource the page would load from outside itself: every src/href is a data: URI or
+    an in-page anchor, no <link>, no external script, no CSS import or url()."""
+    parser = _Resources()
+    parser.feed(html)
+    assert parser.tags, "no HTML parsed"
+    for tag, attrs in parser.tags:
+        assert tag not in ("link", "iframe", "object", "embed", "base"), tag
+        if tag == "script":
+            assert "src" not in attrs, attrs
+        for key in ("src", "href", "srcset", "poster", "data", "action"):
+            value = attrs.get(key)
+            if value is None:
+                continue
+            assert value.startswith(("data:", "#")), f"<{tag} {key}={value[:60]}>"
+        if tag == "img" and "src" in attrs:
+            assert re.fullmatch(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/=]+", attrs["src"])
+    css = "".join(parser.styles)
+    assert "@import" not in css and "url(" not in css
+    # the one bundled plotly.js at most, and no script tag smuggled into JSON blocks
+    assert html.count('<script id="plotly-js">') <= 1
+    for body in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
+        json.loads(body, parse_constant=_not_json)  # what the browser's JSON.parse accepts
+
+
+def n_png(html: str) -> int:
+    """Static (matplotlib) figures in the page."""
+    return len(re.findall(r"<img\b[^>]*src=\"data:image/png", html))
+
+
+FIGURES = (
+    "fig-traces-locked",
+    "fig-strength-frames",
+    "fig-confusion",
+    "fig-similarity",
+    "fig-dose-response",
+)
 
 
 # --------------------------------------------------------------------------- report tests
@@ -251,12 +307,17 @@ def test_build_report_full(outputs: Path) -> None:
     assert path.is_file()
     assert not [p for p in outputs.iterdir() if p.name.startswith(".report.html")]
     html = path.read_text(encoding="utf-8")
-    _assert_self_contained(html)
-    # traces, prototypes, differences, accuracy, confusion, similarity, clustering, dose-response
-    assert len(re.findall(r"<img\b", html)) == 8
+    assert_self_contained(html)
+    # static: prototypes, differences, accuracy, clustering; interactive: the rest
+    assert n_png(html) == 4
+    for fid in FIGURES:
+        assert f'<div id="{fid}" class="plotly-fig' in html
+        assert f'<script type="application/json" id="{fid}-json">' in html
+    assert html.count('<script id="plotly-js">') == 1
     for h in HEADINGS:
         assert f"{h}</h2>" in html
-    assert path.stat().st_size < 5_000_000
+    # plotly.js (~4.8 MB) + the rest; the fixture's videos are absent, so no face crops
+    assert path.stat().st_size < 6_500_000
     # numbers: mean accuracy of each decoder and level, printed with 3 decimals
     dec = pd.read_parquet(outputs / "decoding.parquet")
     acc = dec[dec["metric"] == "accuracy"].groupby(["decoder", "level"])["value"].mean()
@@ -315,7 +376,7 @@ def test_report_without_decoding_or_intensity(outputs: Path) -> None:
     trials["intensity"] = np.nan
     trials.to_parquet(outputs / "trials.parquet", index=False)
     html = build_report(outputs, title="Lab <b>demo</b>").read_text(encoding="utf-8")
-    _assert_self_contained(html)
+    assert_self_contained(html)
     for h in HEADINGS:
         assert f"{h}</h2>" in html
     assert "decoding.parquet not found" in html
@@ -329,7 +390,11 @@ def test_report_with_only_provenance(outputs: Path) -> None:
     html = build_report(outputs).read_text(encoding="utf-8")
     assert "trials.parquet not found" in html
     assert "prototypes.nc" in html and "not found" in html
-    assert "<img" not in html
+    assert_self_contained(html)
+    assert n_png(html) == 0
+    # the per-frame strength still draws (frames.parquet is there), without trials
+    assert '<div id="fig-strength-frames"' in html
+    assert '<div id="fig-confusion"' not in html
 
 
 def test_report_glyphs_skipped_for_large_blocks(outputs: Path) -> None:
