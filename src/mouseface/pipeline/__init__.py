@@ -2,12 +2,13 @@
 
 - :func:`run_project`: every session of a ``mouseface.yaml`` project.
 - :func:`analyze_video`: one video and its events table, no config file.
+- :class:`RunResult` (``failures`` of a partial run), :class:`RunFailedError` (no session made it).
 Session steps live in :mod:`~mouseface.pipeline.session`, project steps in
 :mod:`~mouseface.pipeline.project`, parallel execution in :mod:`~mouseface.pipeline.parallel`.
 """
 
 from __future__ import annotations
 
-from mouseface.pipeline.run import Progress, RunResult, analyze_video, run_project
+from mouseface.pipeline.run import Progress, RunFailedError, RunResult, analyze_video, run_project
 
-__all__ = ["Progress", "RunResult", "analyze_video", "run_project"]
+__all__ = ["Progress", "RunFailedError", "RunResult", "analyze_video", "run_project"]
