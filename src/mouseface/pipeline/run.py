@@ -460,7 +460,11 @@ def _write_provenance(
         "package": "mouseface",
         "version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": cfg.model_dump(mode="json"),
+        # the sessions this run's tables are made of (analyses and the library read these);
+        # a failed session is under "failures" instead
+        "config": cfg.model_copy(update={"sessions": [f.inputs.cfg for f in sessions]}).model_dump(
+            mode="json"
+        ),
         "inputs": inputs,
         "parameters": {
             "hog": cfg.hog.model_dump(mode="json"),

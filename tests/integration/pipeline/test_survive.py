@@ -37,7 +37,7 @@ TABLES = ("trials.parquet", "decoding.parquet")
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny synthetic project: 2 animals x 2 states = 4 sessions of about 450 frames."""
+    """A tiny synthetic project: 2 animals x 2 states = 4 sessions of about 250 frames (5 fps)."""
     root = tmp_path_factory.mktemp("survive")
     yaml = generate_dataset(
         root / "data",
@@ -49,7 +49,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         licl_tail=10.0,
     )
     with yaml.open("a") as fh:
-        fh.write("hog: {face_width: 64, pixels_per_cell: [16, 16]}\nchunk_size: 32\n")
+        fh.write("hog: {face_width: 64, pixels_per_cell: [16, 16]}\n")
+        fh.write("chunk_size: 32\ndecoders: [prototype]\n")
     return yaml
 
 
@@ -252,6 +253,7 @@ def test_disk_full_fails_one_session_and_keeps_earlier_outputs(
         (victim, 2 * cfg.chunk_size, False)
     ]
     assert victim not in prov["sessions"]
+    assert victim not in [s["id"] for s in prov["config"]["sessions"]]  # analyses read these
     assert any(f"session {victim} left out" in w for w in prov["warnings"])
     trials = pd.read_parquet(out / "trials.parquet")
     assert victim not in set(trials["session"]) and trials["session"].nunique() == 3
