@@ -93,8 +93,10 @@ def _print_result(result) -> None:  # noqa: ANN001
         table.add_row(dec, level, f"{acc:.3f}", f"{result.balanced_accuracy[(dec, level)]:.3f}")
     if result.accuracy:
         out_console.print(table)
+    listed = {str(f) for f in result.failures}
     for note in result.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        if note not in listed:  # a failed session is shown once, below
+            err_console.print(f"[yellow]note:[/] {note}", highlight=False)
     out_console.print(f"trials:  {result.out / 'trials.parquet'}")
     if result.report is not None:
         out_console.print(f"report:  {result.report}")

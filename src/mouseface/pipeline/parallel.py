@@ -81,11 +81,20 @@ class SessionFailure:
             if self.kept
             else "left out of prototypes, strength, trials and decoding"
         )
-        return f"session {self.session}: {self.kind} failure{where}: {self.message} ({what})"
+        label = _KINDS.get(self.kind, self.kind)
+        return f"session {self.session} failed{where} ({label}): {self.message} [{what}]"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (provenance)."""
         return asdict(self)
+
+
+_KINDS = {
+    "input": "bad input",
+    "error": "error",
+    "worker": "worker died",
+    "decode": "video broken",
+}
 
 
 class _QueueProgress:

@@ -205,6 +205,7 @@ def run_project(
             features, failures = features_stage(
                 inputs, cfg, out, jobs=jobs, resume=resume, client=client, progress=progress
             )
+        remove_stale_temporaries(out)  # what a worker that died mid-write left behind
     finally:
         if client is not None:
             client.close()
@@ -216,12 +217,7 @@ def run_project(
     with clock("decoding_s"):
         decoding, trials, notes = decoding_stage(neutral, trials, cfg, progress=progress)
     notes += _decode_error_notes(features)
-    notes += [
-        f"session {f.session} left out of prototypes, strength, trials and decoding: {f.kind} "
-        f"failure" + (f" at frame {f.frame}" if f.frame is not None else "") + f" ({f.message})"
-        for f in failures
-        if not f.kept
-    ]
+    notes += [str(f) for f in failures if not f.kept]
     write_parquet_atomic(out / "trials.parquet", trials)
     write_parquet_atomic(out / "decoding.parquet", decoding)
     timings["total_s"] = time.perf_counter() - t_start
