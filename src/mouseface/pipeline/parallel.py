@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
+import time
 import traceback
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -229,8 +231,8 @@ def extract_sessions(
     client : distributed.Client, optional
         Run the sessions on this dask cluster (see :func:`connect_scheduler`).
     progress : callable, optional
-        See :data:`SessionProgress` (per chunk here and on local workers; once per finished
-        session on dask).
+        See :data:`SessionProgress`: per chunk of frames (on dask, through the scheduler's
+        event log; a finished session is topped up to its frame count).
     extract : callable
         The per-session function (:data:`Extract`), default
         :func:`~mouseface.pipeline.session.extract_session`.
@@ -325,6 +327,20 @@ def _on_processes(
     return results  # type: ignore[return-value]
 
 
+class _DaskProgress:
+    """Picklable progress callback on a dask worker: logs ``(session, frames)`` events on a topic
+    the client subscribes to."""
+
+    def __init__(self, topic: str, session: str) -> None:
+        self.topic = topic
+        self.session = session
+
+    def __call__(self, frames: int) -> None:
+        from distributed import get_worker
+
+        get_worker().log_event(self.topic, [self.session, int(frames)])
+
+
 def _on_dask(
     sessions: Sequence[SessionInputs],
     cfg: ProjectConfig,
@@ -336,24 +352,51 @@ def _on_dask(
 ) -> list[SessionFeatures | SessionFailure]:
     from dask.distributed import as_completed
 
+    topic = f"mouseface-progress-{uuid.uuid4().hex}"
+    events: queue_mod.SimpleQueue = queue_mod.SimpleQueue()
+    client.subscribe_topic(topic, lambda event: events.put(event[1]))
+    index = {s.id: i for i, s in enumerate(sessions)}
+    done = [0] * len(sessions)
+    finished: set[str] = set()
+
+    def drain() -> None:
+        while not events.empty():
+            sid, n = events.get()
+            if sid not in finished:  # events can arrive after their session's result
+                done[index[sid]] += n
+                report(sid, n)
+
     futures = [
-        client.submit(_guarded, extract, s, cfg, out, resume, None, pure=False) for s in sessions
+        client.submit(
+            _guarded, extract, s, cfg, out, resume, _DaskProgress(topic, s.id), pure=False
+        )
+        for s in sessions
     ]
-    index = {f.key: i for i, f in enumerate(futures)}
+    by_key = {f.key: i for i, f in enumerate(futures)}
     results: list[SessionFeatures | SessionFailure | None] = [None] * len(sessions)
-    for fut in as_completed(futures, loop=client.loop):
-        i = index[fut.key]
-        s = sessions[i]
-        try:
-            results[i] = _refrozen(fut.result())
-        except Exception as exc:  # KilledWorker, lost connection, unpicklable result
-            results[i] = SessionFailure(
-                session=s.id,
-                frame=None,
-                kind="worker",
-                message=f"the dask worker running it was lost or failed ({type(exc).__name__}: "
-                f"{exc})",
-            )
-        if isinstance(results[i], SessionFeatures):
-            report(s.id, len(results[i].times))
+    pending = as_completed(futures, loop=client.loop)
+    try:
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:
+                time.sleep(0.2)
+            drain()
+            for fut in batch:
+                i = by_key[fut.key]
+                s = sessions[i]
+                try:
+                    results[i] = _refrozen(fut.result())
+                except Exception as exc:  # KilledWorker, lost connection, unpicklable result
+                    results[i] = SessionFailure(
+                        session=s.id,
+                        frame=done[i] if done[i] else None,
+                        kind="worker",
+                        message="the dask worker running it was lost or failed "
+                        f"({type(exc).__name__}: {exc})",
+                    )
+                finished.add(s.id)
+                if isinstance(results[i], SessionFeatures) and len(results[i].times) > done[i]:
+                    report(s.id, len(results[i].times) - done[i])  # events still on their way
+    finally:
+        client.unsubscribe_topic(topic)
     return results  # type: ignore[return-value]

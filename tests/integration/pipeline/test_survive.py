@@ -149,12 +149,14 @@ def test_jobs_2_gives_the_serial_tables_and_per_session_progress(
 def test_dask_local_cluster_gives_the_serial_tables(data: Path, serial: Path, tmp_path: Path):
     from distributed import LocalCluster
 
+    calls: list[tuple[str, int, int | None]] = []
+    said: list[str] = []
     with LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # loopback only, a free port
     ) as cluster:
         res = run_project(
             load_config(data),
@@ -162,9 +164,16 @@ def test_dask_local_cluster_gives_the_serial_tables(data: Path, serial: Path, tm
             scheduler=cluster.scheduler_address,
             analyses=False,
             report=False,
+            progress=lambda *a: calls.append(a),
+            inform=said.append,
         )
+        port = cluster.scheduler_info["services"]["dashboard"]
     assert res.complete
+    assert said == [f"dask dashboard: http://127.0.0.1:{port}/status"]
     _assert_same_tables(tmp_path / "out", serial)
+    for sid in _session_ids(serial):
+        n = len(pd.read_parquet(serial / "sessions" / sid / "frames.parquet"))
+        assert sum(a for st, a, _ in calls if st == f"session {sid}") == n
 
 
 def test_scheduler_that_does_not_answer_is_exit_2_within_10_s(data: Path, tmp_path: Path):
