@@ -26,7 +26,11 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 class RichProgress:
-    """Adapter from the pipeline's ``progress(stage, advance, total)`` to rich progress bars."""
+    """Adapter from the pipeline's ``progress(stage, advance, total)`` to rich progress bars.
+
+    One bar per stage; a session's own bar (stage ``"session <id>"``) is hidden once it is
+    full, so that only the sessions still running show under the run's ``features`` bar.
+    """
 
     def __init__(self, progress: Progress) -> None:
         self._p = progress
@@ -36,7 +40,10 @@ class RichProgress:
         if stage not in self._tasks:
             self._tasks[stage] = self._p.add_task(stage, total=total)
         if advance:
-            self._p.advance(self._tasks[stage], advance)
+            task = self._tasks[stage]
+            self._p.advance(task, advance)
+            if stage.startswith("session ") and self._p.tasks[task].finished:
+                self._p.update(task, visible=False)
 
 
 def _progress() -> Progress:
@@ -53,7 +60,9 @@ def _progress() -> Progress:
 
 
 def _guard(fn: Callable[[], None]) -> None:
-    """Run ``fn``; InputError -> message and exit 2; warnings shown once, briefly."""
+    """Run ``fn``; InputError -> message and exit 2; a run where no session could be processed
+    (``RunFailedError``) -> its failures and exit 1; warnings shown once, briefly."""
+    from mouseface.pipeline import RunFailedError
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
         err_console.print(f"[yellow]warning:[/] {message}")
@@ -66,6 +75,15 @@ def _guard(fn: Callable[[], None]) -> None:
     except InputError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
+    except RunFailedError as exc:
+        _print_failures(exc.failures)
+        raise typer.Exit(1) from None
+
+
+def _print_failures(failures) -> None:  # noqa: ANN001
+    """One line per failed session (session, kind, frame, message) on stderr."""
+    for f in failures:
+        err_console.print(f"[red]failed:[/] {f}", highlight=False)
 
 
 def _print_result(result) -> None:  # noqa: ANN001
@@ -76,11 +94,21 @@ def _print_result(result) -> None:  # noqa: ANN001
         table.add_row(dec, level, f"{acc:.3f}", f"{result.balanced_accuracy[(dec, level)]:.3f}")
     if result.accuracy:
         out_console.print(table)
+    listed = {str(f) for f in result.failures}
     for note in result.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        if note not in listed:  # a failed session is shown once, below
+            err_console.print(f"[yellow]note:[/] {note}", highlight=False)
     out_console.print(f"trials:  {result.out / 'trials.parquet'}")
     if result.report is not None:
         out_console.print(f"report:  {result.report}")
+    if result.failures:
+        _print_failures(result.failures)
+        err_console.print(
+            f"[red]partial run:[/] {len(result.failures)} session(s) failed (listed above and in "
+            f"{result.out / 'provenance.json'} under 'failures'); fix them and rerun with "
+            "--resume to reuse the finished sessions",
+            highlight=False,
+        )
 
 
 def _print_neural(out: Path) -> None:

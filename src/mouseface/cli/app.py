@@ -1,7 +1,9 @@
 """The ``mouseface`` command line: thin wrappers that parse, call the pipeline and print.
 
-Exit codes: 0 success, 2 bad input (the message names the file, row or frame and the fix),
-1 anything else (a bug: please report it with the traceback).
+Exit codes: 0 success, 2 bad input (the message names the file, row or frame and the fix;
+found before anything is written), 1 a partial run (``run``/``analyze``: some sessions failed,
+each named with its frame; the others' outputs are written) or anything else (a bug: please
+report it with the traceback).
 """
 
 from __future__ import annotations
@@ -77,12 +79,18 @@ def run(
             "--resume", help="Reuse finished sessions' features (same inputs and parameters)."
         ),
     ] = False,
+    analyses: Annotated[
+        bool,
+        typer.Option(help="Run the science analyses into OUT/analyses (see 'mouseface stats')."),
+    ] = True,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
 ) -> None:
     """Run the whole method on every session of a project config.
 
     Writes trials.parquet, sessions/<id>/{features.zarr,frames.parquet}, prototypes.nc,
-    decoding.parquet, provenance.json and report.html into OUT.
+    decoding.parquet, provenance.json and report.html into OUT. A session that fails (worker
+    died, disk full, video broken mid-way) is named with its frame; the others finish and the
+    exit code is 1. Rerun with --resume to reuse the sessions already done.
     """
     from mouseface.io.config import load_config
     from mouseface.pipeline import run_project
@@ -96,10 +104,14 @@ def run(
                 jobs=jobs,
                 resume=resume,
                 scheduler=scheduler,
+                analyses=analyses,
                 report=not no_report,
                 progress=RichProgress(p),
+                inform=lambda line: err_console.print(line, highlight=False),
             )
         _print_result(result)
+        if result.failures:
+            raise typer.Exit(1)
 
     _guard(go)
 
@@ -142,6 +154,8 @@ def analyze(
                 progress=RichProgress(p),
             )
         _print_result(result)
+        if result.failures:
+            raise typer.Exit(1)
 
     _guard(go)
 

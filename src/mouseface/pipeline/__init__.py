@@ -2,6 +2,8 @@
 
 - :func:`run_project`: every session of a ``mouseface.yaml`` project.
 - :func:`analyze_video`: one video and its events table, no config file.
+- :class:`RunResult` (``failures`` of a partial run), :class:`RunFailedError` (no session made it).
+
 Each stage returns an immutable value that the next one takes. Session stages and their values
 (``SessionInputs`` -> ``SessionFeatures`` -> ``SessionNeutral`` -> ``SessionStrength``) live in
 :mod:`~mouseface.pipeline.session`, project stages (``Prototypes``, decoding) in
@@ -10,6 +12,6 @@ Each stage returns an immutable value that the next one takes. Session stages an
 
 from __future__ import annotations
 
-from mouseface.pipeline.run import Progress, RunResult, analyze_video, run_project
+from mouseface.pipeline.run import Progress, RunFailedError, RunResult, analyze_video, run_project
 
-__all__ = ["Progress", "RunResult", "analyze_video", "run_project"]
+__all__ = ["Progress", "RunFailedError", "RunResult", "analyze_video", "run_project"]

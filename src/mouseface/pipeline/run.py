@@ -5,7 +5,9 @@
 1. validate every input (videos, ROIs, events, emotion map) before anything is written, register
    each animal's sessions and choose one face size -> :class:`SessionInputs` per session;
 2. features: stream each video into ``sessions/<id>/features.zarr`` (HOG, motion, flags;
-   resumable, in parallel with ``jobs``/``scheduler``) -> :class:`SessionFeatures`;
+   resumable, in parallel with ``jobs``/``scheduler``) -> :class:`SessionFeatures`; a session
+   that fails here (its worker died, a write failed, its video broke) is a
+   :class:`~mouseface.pipeline.parallel.SessionFailure` and the others go on;
 3. neutral: trial windows, neutral prototype from the good baseline frames, per-frame ``change``
    -> :class:`SessionNeutral`;
 4. prototypes per animal (and pooled) from the response-window frames least like neutral ->
@@ -19,11 +21,19 @@
    optogenetics-only session (``opto``, no ``events``) has no emotion trials: it gets features,
    neutral face and strength, but gives no prototype, trial or decoder training frame;
 9. analyses (``analyses/``) and 10. report (``report.html``); ``provenance.json`` records inputs,
-   parameters and timings.
+   parameters, timings and the failures.
+
+A run whose sessions all made it is complete; one with failures still writes the tables of the
+sessions that made it (``RunResult.failures``, ``provenance.json["failures"]``); one where no
+session made it raises (:class:`RunFailedError`, or the InputError when every failure was bad input)
+and writes no project table. Files are written atomically, so a run killed at any point leaves
+every earlier output whole, and ``resume=True`` picks up the finished sessions.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -34,6 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from mouseface import __version__
+from mouseface.errors import InputError
 from mouseface.io.config import ProjectConfig, config_from_dict
 from mouseface.io.outputs import write_json_atomic, write_parquet_atomic
 from mouseface.pipeline.neural_steps import (
@@ -41,6 +52,13 @@ from mouseface.pipeline.neural_steps import (
     opto_session,
     write_neural,
     write_opto,
+)
+from mouseface.pipeline.parallel import (
+    SessionFailure,
+    connect_scheduler,
+    dashboard_link,
+    decode_failures,
+    extract_sessions,
 )
 from mouseface.pipeline.project import (
     Prototypes,
@@ -53,7 +71,6 @@ from mouseface.pipeline.session import (
     SessionInputs,
     SessionNeutral,
     SessionStrength,
-    extract_session,
     neutral_session,
     register_sessions,
     session_strength,
@@ -63,11 +80,28 @@ from mouseface.pipeline.session import (
     write_frames,
 )
 
-__all__ = ["RunResult", "run_project", "analyze_video", "Progress"]
+__all__ = ["RunResult", "RunFailedError", "run_project", "analyze_video", "Progress"]
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(stage, advance, total)``: called with ``advance=0`` to start a stage of ``total``
-steps (None if unknown), then with the number of steps done since the last call."""
+steps (None if unknown), then with the number of steps done since the last call. Besides the
+run's stages (``"validate"``, ``"features"`` (frames of all sessions), ``"prototypes"``, ...)
+each session's extraction is a stage ``"session <id>"`` counting its frames."""
+
+
+class RunFailedError(RuntimeError):
+    """No session made it through feature extraction; nothing project-wide was written.
+
+    Attributes
+    ----------
+    failures : list of SessionFailure
+        One per session.
+    """
+
+    def __init__(self, failures: list[SessionFailure]) -> None:
+        self.failures = failures
+        lines = "\n".join(f"  {f}" for f in failures)
+        super().__init__(f"no session could be processed:\n{lines}")
 
 
 @dataclass
@@ -85,7 +119,9 @@ class RunResult:
     accuracy : dict
         ``{(decoder, level): mean leave-one-animal-out accuracy}``.
     notes : list of str
-        Warnings worth showing (skipped decoding, decode errors).
+        Warnings worth showing (skipped decoding, decode errors, sessions left out).
+    failures : list of SessionFailure
+        Sessions that failed in feature extraction (empty for a complete run).
     report : Path or None
     """
 
@@ -96,7 +132,13 @@ class RunResult:
     balanced_accuracy: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     analyses: dict = field(default_factory=dict)
+    failures: list[SessionFailure] = field(default_factory=list)
     report: Path | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Every session was processed in full."""
+        return not self.failures
 
 
 def _noop(stage: str, advance: int, total: int | None) -> None:
@@ -114,6 +156,7 @@ def run_project(
     analyses: bool = True,
     report: bool = True,
     progress: Progress | None = None,
+    inform: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the whole method on every session of a project.
 
@@ -128,7 +171,8 @@ def run_project(
     resume : bool
         Reuse each session's ``features.zarr`` when its inputs and parameters are unchanged.
     scheduler : str, optional
-        Address of an existing dask.distributed scheduler to run the sessions on.
+        Address of an existing dask.distributed scheduler to run the sessions on; one that
+        does not answer within 5 s is an InputError (before anything is written).
     strict_emotions : bool
         A trial_type missing from ``cfg.emotions`` is an error (``run``); otherwise the
         trial_type is its own label (``analyze``).
@@ -138,10 +182,21 @@ def run_project(
         Write ``report.html``.
     progress : callable, optional
         See :data:`Progress`.
+    inform : callable, optional
+        Called with one-line messages worth showing while the run goes on (the dask dashboard
+        link).
 
     Returns
     -------
     RunResult
+        ``failures`` lists the sessions that failed (the run went on without them).
+
+    Raises
+    ------
+    InputError
+        Bad input, found before anything is written (or every session failed on bad input).
+    RunFailedError
+        No session could be processed.
     """
     progress = progress or _noop
     out = Path(out)
@@ -150,11 +205,20 @@ def run_project(
     clock = _clock(timings)
     with clock("validate_s"):
         inputs = validate_stage(cfg, strict_emotions=strict_emotions, progress=progress)
+    client = connect_scheduler(scheduler) if scheduler is not None else None
+    try:
+        if client is not None and inform is not None and (link := dashboard_link(client)):
+            inform(f"dask dashboard: {link}")
         out.mkdir(parents=True, exist_ok=True)
-    with clock("features_s"):
-        features = features_stage(
-            inputs, cfg, out, jobs=jobs, resume=resume, scheduler=scheduler, progress=progress
-        )
+        remove_stale_temporaries(out)
+        with clock("features_s"):
+            features, failures = features_stage(
+                inputs, cfg, out, jobs=jobs, resume=resume, client=client, progress=progress
+            )
+        remove_stale_temporaries(out)  # what a worker that died mid-write left behind
+    finally:
+        if client is not None:
+            client.close()
     with clock("expression_s"):
         neutral = neutral_stage(features, cfg, progress=progress)
         emotion = [s for s in neutral if not s.features.inputs.opto_only]
@@ -164,20 +228,54 @@ def run_project(
     with clock("decoding_s"):
         decoding, trials, notes = decoding_stage(emotion, trials, cfg, progress=progress)
     notes += _decode_error_notes(features)
+    notes += [str(f) for f in failures if not f.kept]
     write_parquet_atomic(out / "trials.parquet", trials)
     write_parquet_atomic(out / "decoding.parquet", decoding)
+    made_it = [f.inputs for f in features]  # a failed session has no frames to relate
     with clock("neural_s"):
-        neural_stage(inputs, trials, cfg, out, progress=progress)
+        neural_stage(made_it, trials, cfg, out, progress=progress)
     with clock("opto_s"):
-        opto_stage(inputs, out, progress=progress)
+        opto_stage(made_it, out, progress=progress)
     timings["total_s"] = time.perf_counter() - t_start
-    _write_provenance(out, cfg, features, notes, timings)
+    _write_provenance(out, cfg, features, notes, timings, failures)
     result = _result(out, trials, decoding, notes)
+    result.failures = failures
     if analyses:
         analyses_stage(result, progress=progress)
     if report:
         result.report = report_stage(out, progress=progress)
     return result
+
+
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{12}(\.tmp|\.parquet|\.nc)$")
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Remove the temporary files and folders an earlier run killed mid-write left behind.
+
+    The atomic writers (:mod:`mouseface.io.outputs`) write ``.<name>.<12 hex>.<suffix>``
+    beside their target and rename it when complete; a run killed by SIGKILL cannot clean up.
+    Only such names directly in ``out``, ``out/analyses`` and ``out/sessions/<id>/`` are
+    removed (one run per output folder at a time).
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    folders = [out, out / "analyses", *sorted(out.glob("sessions/*/"))]
+    removed = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if _TEMPORARY.match(p.name):
+                if p.is_dir():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+                removed.append(p)
+    return removed
 
 
 def _clock(timings: dict[str, float]) -> Callable[[str], AbstractContextManager[None]]:
@@ -216,29 +314,48 @@ def features_stage(
     *,
     jobs: int = 1,
     resume: bool = False,
-    scheduler: str | None = None,
+    client: object = None,
     progress: Progress = _noop,
-) -> list[SessionFeatures]:
-    """Stage 2: each session's feature store, here or on ``jobs`` processes / a scheduler."""
+) -> tuple[list[SessionFeatures], list[SessionFailure]]:
+    """Stage 2: each session's feature store, here, on ``jobs`` processes or on a dask client.
+
+    Returns
+    -------
+    features : list of SessionFeatures
+        The sessions that made it (a video that broke in the middle included), in config order.
+    failures : list of SessionFailure
+        The sessions that failed, and the videos that broke in the middle (``kept``).
+
+    Raises
+    ------
+    InputError
+        Every session failed, all of them on bad input (the first one's message).
+    RunFailedError
+        Every session failed.
+    """
     total = sum(s.n_frames_hint for s in inputs) or None
     progress("features", 0, total)
-    if jobs <= 1 and scheduler is None:
-        return [
-            extract_session(
-                s, cfg, out, resume=resume, progress=lambda n: progress("features", n, total)
-            )
-            for s in inputs
-        ]
-    from mouseface.pipeline.parallel import map_sessions
+    hints = {s.id: s.n_frames_hint or None for s in inputs}
+    done = dict.fromkeys(hints, 0)
 
-    return map_sessions(
-        inputs,
-        cfg,
-        out,
-        jobs=jobs,
-        resume=resume,
-        scheduler=scheduler,
-        on_done=lambda f: progress("features", f.inputs.n_frames_hint, total),
+    def per_session(sid: str, n: int) -> None:
+        if not done[sid]:
+            progress(f"session {sid}", 0, hints[sid])
+        done[sid] += n
+        progress(f"session {sid}", n, hints[sid])
+        progress("features", n, total)
+
+    results = extract_sessions(
+        inputs, cfg, out, jobs=jobs, resume=resume, client=client, progress=per_session
+    )
+    features = [r for r in results if isinstance(r, SessionFeatures)]
+    failures = [r for r in results if isinstance(r, SessionFailure)]
+    if not features:
+        if all(f.kind == "input" for f in failures):
+            raise InputError(failures[0].message)
+        raise RunFailedError(failures)
+    return features, sorted(
+        failures + decode_failures(features), key=lambda f: [s.id for s in inputs].index(f.session)
     )
 
 
@@ -379,6 +496,7 @@ def _write_provenance(
     sessions: list[SessionFeatures],
     notes: list[str],
     timings: dict[str, float],
+    failures: list[SessionFailure],
 ) -> None:
     inputs = {}
     for f in sessions:
@@ -392,7 +510,11 @@ def _write_provenance(
         "package": "mouseface",
         "version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": cfg.model_dump(mode="json"),
+        # the sessions this run's tables are made of (analyses and the library read these);
+        # a failed session is under "failures" instead
+        "config": cfg.model_copy(update={"sessions": [f.inputs.cfg for f in sessions]}).model_dump(
+            mode="json"
+        ),
         "inputs": inputs,
         "parameters": {
             "hog": cfg.hog.model_dump(mode="json"),
@@ -410,6 +532,7 @@ def _write_provenance(
         },
         "sessions": {f.id: f.summary() for f in sessions},
         "warnings": notes,
+        "failures": [f.as_dict() for f in failures],
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
     write_json_atomic(out / "provenance.json", prov)

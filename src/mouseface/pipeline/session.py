@@ -28,7 +28,13 @@ from mouseface.features.extract import common_face_size, extract_features
 from mouseface.features.motion import motion_outliers
 from mouseface.io.config import ProjectConfig, SessionConfig, trial_emotion
 from mouseface.io.events import check_events_in_video, read_events
-from mouseface.io.feature_store import iter_hog, open_store, read_rows, read_series
+from mouseface.io.feature_store import (
+    StoreSeries,
+    iter_hog,
+    open_store,
+    read_rows,
+    read_series,
+)
 from mouseface.io.outputs import atomic_dir, sha256_file, write_parquet_atomic
 from mouseface.io.video import VideoInfo, VideoReader, probe_video
 from mouseface.neural.laser import read_laser_table
@@ -488,6 +494,22 @@ def _reusable(store: Path, key: str) -> bool:
         return False
 
 
+def _check_store_covers_events(s: SessionInputs, series: StoreSeries) -> None:
+    """InputError if a trial starts after the last decoded frame (naming the decode break)."""
+    try:
+        check_events_in_video(
+            s.events, duration=float(series.times[-1]), path=s.cfg.events or s.cfg.opto
+        )
+    except InputError as exc:
+        if series.decode_error is None:
+            raise
+        raise InputError(
+            f"{s.cfg.video}: decoding stopped at frame {series.decode_error['frame']} "
+            f"({series.decode_error['message']}), before the session's last trial: {exc}; "
+            "re-export or re-copy the video"
+        ) from None
+
+
 def extract_session(
     s: SessionInputs,
     cfg: ProjectConfig,
@@ -547,12 +569,14 @@ def extract_session(
                 crop_shape=crop_shape,
                 attrs=attrs,
             )
+            # before the new store replaces an earlier one: a video that broke before its
+            # last trial fails here and leaves the earlier store as it was
+            _check_store_covers_events(s, read_series(tmp))
     series = read_series(store)
-    if resumed and progress is not None:
-        progress(len(series.times))
-    check_events_in_video(
-        s.events, duration=float(series.times[-1]), path=s.cfg.events or s.cfg.opto
-    )
+    if resumed:
+        _check_store_covers_events(s, series)
+        if progress is not None:
+            progress(len(series.times))
     return SessionFeatures(
         inputs=s,
         store=store,

@@ -111,13 +111,17 @@ def test_truncated_video_is_processed_and_marked(project: Path):
     (project / "a.mp4").write_bytes(data[: int(len(data) * 0.6)])
     out = project / "out2"
     res = runner.invoke(app, ["run", str(_config(project)), "--out", str(out), "--no-report"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # a partial run: the session is used up to the break
     assert "decoding stopped at frame" in " ".join(res.output.split())
+    assert "partial run: 1 session(s) failed" in " ".join(res.output.split())
     prov = json.loads((out / "provenance.json").read_text())
     err = prov["sessions"]["a"]["decode_error"]
     assert err is not None and 0 < err["frame"] < 200
     assert prov["sessions"]["a"]["n_frames"] == err["frame"]
     assert any("decoding stopped" in w for w in prov["warnings"])
+    assert [(f["session"], f["kind"], f["frame"], f["kept"]) for f in prov["failures"]] == [
+        ("a", "decode", err["frame"], True)
+    ]
 
 
 def test_resume_reuses_finished_sessions(finished, project: Path):
