@@ -84,6 +84,9 @@ def percentile_ci(
     finite = np.isfinite(s)
     enough = finite.sum(axis=-1) >= max(1, int(min_finite))
     a = (1.0 - ci) / 2.0
+    if s.shape[-1] == 0:  # no replicate at all (e.g. no trial to resample): no interval
+        nan = np.full(s.shape[:-1], np.nan)
+        return (float("nan"), float("nan")) if axis is None else (nan, nan.copy())
     if finite.all():  # np.nanquantile loops over rows in Python: only when needed
         lo, hi = np.quantile(s, [a, 1.0 - a], axis=-1)
     else:

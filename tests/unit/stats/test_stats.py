@@ -25,6 +25,13 @@ def test_percentile_ci_bounds_and_degenerate_input():
         stats.percentile_ci(np.arange(100.0), ci=1.5)
 
 
+def test_percentile_ci_of_no_replicate_is_nan():
+    # a valence contrast with no trial to resample crashed np.quantile (IndexError, exit 1)
+    assert all(np.isnan(stats.percentile_ci(np.array([]))))
+    lo, hi = stats.percentile_ci(np.zeros((3, 0)), axis=1)
+    assert lo.shape == hi.shape == (3,) and np.isnan(lo).all() and np.isnan(hi).all()
+
+
 def test_percentile_ci_along_an_axis_and_minimum_count():
     s = np.array([[1.0, np.nan], [3.0, np.nan], [np.inf, 5.0]])
     lo, hi = stats.percentile_ci(s, ci=0.5, axis=0, min_finite=1)
