@@ -92,6 +92,7 @@ def _plan(
     pairing: bool = False,
     licl_tail: float = LICL_TAIL,
     opto: bool = False,
+    opto_epochs: int = 3,
 ) -> list[tuple[Anatomy, list[tuple[SessionPlan, np.random.Generator]]]]:
     """Anatomy and (session plan, random generator) pairs per animal, all fixed by ``seed``.
 
@@ -127,7 +128,8 @@ def _plan(
             pairs.append((paired, pair_rng))
         if opto:
             opto_rng = np.random.default_rng([seed, i, 7])
-            pairs.append((plan_opto(name, emotion_gain=gain, rng=opto_rng)[0], opto_rng))
+            plan = plan_opto(name, emotion_gain=gain, epochs_per_power=opto_epochs, rng=opto_rng)
+            pairs.append((plan[0], opto_rng))
         out.append((anatomy, pairs))
     return out
 
@@ -170,12 +172,15 @@ def planned_frames(
     pairing: bool = False,
     licl_tail: float = LICL_TAIL,
     opto: bool = False,
+    opto_epochs: int = 3,
 ) -> int:
     """Number of frames :func:`generate_dataset` will render with these options (for a
     progress bar's total); cheap, renders nothing."""
     states = tuple(states)
     _check(n_animals, fps, (48, 48), trials_per_stimulus, states, licl_tail)
-    plan = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto)
+    plan = _plan(
+        n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto, opto_epochs
+    )
     return sum(int(round(p.duration * fps)) for _, pairs in plan for p, _ in pairs)
 
 
@@ -224,6 +229,7 @@ def generate_dataset(
     faces: str | os.PathLike[str] | Sequence[FaceFootage] = "real",
     neural: bool = False,
     opto: bool = False,
+    opto_epochs: int = 3,
 ) -> Path:
     """Render a synthetic dataset of side-view mouse-face videos with ground truth.
 
@@ -271,6 +277,15 @@ def generate_dataset(
         (:mod:`mouseface.synth.real_dataset`); ``"cartoon"``: the drawn face
         (:class:`FaceRenderer`); a face video or folder of videos (neutral footage, snout to
         the left), or footage loaded with :func:`mouseface.synth.faces.load_face_video`.
+    neural : bool, optional
+        Simulate two-photon imaging of each animal's first session
+        (:func:`mouseface.synth.neural.add_neural_data`; its yaml entry gets ``neural``).
+    opto : bool, optional
+        Add one optogenetics session per animal (:func:`mouseface.synth.opto.plan_opto`: targets
+        evoking a chosen emotion at three powers, sham epochs evoking nothing), rendered with the
+        animal's own face; its yaml entry names the laser table (``opto``) and no events.
+    opto_epochs : int, optional
+        Epochs of each target at each power (default 3).
 
     Returns
     -------
@@ -291,7 +306,9 @@ def generate_dataset(
     k = min(size[0] / 240.0, size[1] / 320.0)
 
     sessions, trials, animals = [], [], []
-    planned = _plan(n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto)
+    planned = _plan(
+        n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto, opto_epochs
+    )
     opto_plans = planned_opto(planned)
     if not (isinstance(faces, str) and faces == "cartoon"):  # real mouse faces
         sessions, trials, animals = write_real_sessions(
