@@ -46,6 +46,12 @@ def test_demo_runs_everything_and_decodes_unseen_animals(tmp_path: Path):
     assert trials["animal"].nunique() == 3
     dec = pd.read_parquet(tmp_path / "results" / "decoding.parquet")
     assert "neutral" in set(dec["true"].dropna())
+    # neurons and light: one imaging and one optogenetics session per animal
+    neurons = pd.read_parquet(tmp_path / "results" / "neurons.parquet")
+    assert neurons["session"].nunique() == 3 and neurons["tuned"].any()
+    opto = pd.read_parquet(tmp_path / "results" / "opto.parquet")
+    assert set(opto["session"]) == {"m1_opto", "m2_opto", "m3_opto"}
+    assert "neurons:" in text and "optogenetics, evoked emotion" in text
 
 
 def test_synth_writes_a_runnable_project(tmp_path: Path):
