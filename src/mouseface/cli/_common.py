@@ -118,7 +118,7 @@ def _print_neural(out: Path) -> None:
     if (p := out / "neurons.parquet").is_file():
         nt = pd.read_parquet(p)
         tuned = nt[nt["tuned"]].groupby("emotion").size()
-        n = nt.groupby("session")["neuron"].nunique().sum()
+        n = len(nt.drop_duplicates(["session", "plane", "neuron"]))
         out_console.print(
             f"neurons: {int(tuned.sum())} of {int(n)} tuned to one emotion (q <= 0.05): "
             + ", ".join(f"{e} {int(k)}" for e, k in tuned.items())
