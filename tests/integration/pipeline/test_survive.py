@@ -47,6 +47,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         size=(96, 128),
         trials_per_stimulus=1,
         licl_tail=10.0,
+        faces="cartoon",  # decoding needs faces whose change passes the gate at this size
     )
     with yaml.open("a") as fh:
         fh.write("hog: {face_width: 64, pixels_per_cell: [16, 16]}\n")

@@ -20,7 +20,16 @@ from pathlib import Path
 import pytest
 
 #: Section ids report.html has for a run with analyses (report/html.py ``render_report``).
-SECTIONS = ["summary", "traces", "prototypes", "decoding", "similarity", "trials", "analyses"]
+SECTIONS = [
+    "summary",
+    "traces",
+    "frames",
+    "prototypes",
+    "decoding",
+    "similarity",
+    "trials",
+    "analyses",
+]
 
 
 def _chromium() -> str:
@@ -114,6 +123,7 @@ def report_html(tmp_path_factory) -> Path:
         size=(96, 128),
         licl_tail=10.0,
         fps=10.0,
+        faces="cartoon",
     )
     cfg = load_config(config)
     cfg = cfg.model_copy(update={"hog": cfg.hog.model_copy(update={"face_width": 128})})
@@ -135,12 +145,16 @@ def test_report_opens_without_errors_and_shows_every_section(browser, report_htm
         assert sec.locator(":scope > h2").is_visible(), sid
         box = sec.bounding_box()
         assert box is not None and box["height"] > 40, sid
-        # every section shows something: a figure, a table or an analysis fragment
-        assert sec.locator("figure img, table, .analysis").count() > 0, sid
+        # every section shows something: a figure (image or drawn plotly chart), a table or an
+        # analysis fragment
+        shown = "figure img, table, .analysis, .js-plotly-plot .main-svg"
+        assert sec.locator(shown).count() > 0, sid
     nav = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
     assert nav == [f"#{s}" for s in SECTIONS]
     broken = page.eval_on_selector_all(
-        "img", "els => els.filter(e => !(e.complete && e.naturalWidth > 0)).map(e => e.alt)"
+        "img",  # the hover crop has no src until a trace is hovered
+        "els => els.filter(e => e.getAttribute('src') && !(e.complete && e.naturalWidth > 0))"
+        ".map(e => e.alt)",
     )
     assert page.locator("img").count() >= 5 and broken == []
     shot = tmp_path / "report.png"
