@@ -1,9 +1,12 @@
-"""Streaming feature extraction for one video: decode -> crop -> stabilise -> resize -> HOG.
+"""Streaming feature extraction for one video: decode -> crop -> stabilise -> resize -> features.
 
 Decoding runs in its own thread and hands fixed-size chunks to the compute side through a bounded
-queue, so decoding and HOG overlap and memory stays flat whatever the video's length. Features are
-appended to a zarr store (``features.zarr``) as they are computed; nothing per-frame is kept in
-memory except the small 1-D series (times, motion, flags).
+queue, so decoding and feature computation overlap and memory stays flat whatever the video's
+length. Each video feature set (``hog``; ``flow``: cell flow against the median of the session's
+first frames, :mod:`mouseface.features.flow`) is appended to its own array of a zarr store
+(``features.zarr``) as it is computed; nothing per-frame is kept in memory except the small 1-D
+series (times, motion, flags). The store's ``feature_sets`` and ``feature_weights`` attributes
+say which arrays make up a frame's feature vector (see :mod:`mouseface.io.feature_store`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import queue
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +24,22 @@ import numpy as np
 import zarr
 
 from mouseface.errors import DecodeWarning, InputError
+from mouseface.features.flow import cell_flow, flow_reference, flow_shape
 from mouseface.features.hog import hog, hog_shape
 from mouseface.features.motion import brightness_flags, motion_energy
 from mouseface.io.video import VideoReader
 
-__all__ = ["ExtractResult", "face_size", "common_face_size", "resize_faces", "extract_features"]
+__all__ = [
+    "VIDEO_FEATURE_SETS",
+    "ExtractResult",
+    "face_size",
+    "common_face_size",
+    "resize_faces",
+    "extract_features",
+]
+
+#: Feature sets computed from the video itself (``keypoints`` come from a pose file).
+VIDEO_FEATURE_SETS = ("hog", "flow")
 
 _DONE = object()
 _CHUNK_BYTES = 32 << 20
@@ -84,6 +98,8 @@ class ExtractResult:
         Per-frame stabilisation shifts (dy, dx) in pixels (zeros when stabilisation is off).
     mean_face : ndarray of float32, shape (h', w')
         Mean resized face crop.
+    n_features : dict
+        Columns of each computed feature set, e.g. ``{"hog": 2400, "flow": 600}``.
     decode_error : dict or None
     timings : dict
         Seconds spent decoding (waiting for frames) and computing.
@@ -95,7 +111,7 @@ class ExtractResult:
     saturated: np.ndarray
     shifts: np.ndarray
     mean_face: np.ndarray
-    n_features: int
+    n_features: dict[str, int]
     decode_error: dict | None = None
     timings: dict = field(default_factory=dict)
 
@@ -116,20 +132,62 @@ def _producer(reader: VideoReader, q: queue.Queue, stop: threading.Event) -> Non
         q.put(exc)
 
 
-def _create_store(path: Path, n_features: int, size: tuple[int, int]) -> zarr.Group:
+def _create_store(path: Path, n_features: dict[str, int]) -> zarr.Group:
     g = zarr.open_group(str(path), mode="w", zarr_format=2)
-    chunk = max(1, (1 << 20) // (4 * n_features))
 
     def arr(name: str, shape: tuple, chunks: tuple, dtype: str, dims: list[str]) -> None:
         g.create_array(
             name, shape=shape, chunks=chunks, dtype=dtype, attributes={"_ARRAY_DIMENSIONS": dims}
         )
 
-    arr("hog", (0, n_features), (chunk, n_features), "f4", ["frame", "feature"])
+    for name, d in n_features.items():
+        chunk = max(1, (1 << 20) // (4 * d))
+        # HOG keeps the dimension name of the original contract: hog (frame, feature)
+        arr(
+            name,
+            (0, d),
+            (chunk, d),
+            "f4",
+            ["frame", "feature" if name == "hog" else f"{name}_feature"],
+        )
     for name, dtype in (("time", "f8"), ("motion", "f4"), ("dark", "bool"), ("saturated", "bool")):
         arr(name, (0,), (65536,), dtype, ["frame"])
     arr("shift", (0, 2), (65536, 2), "f4", ["frame", "axis"])
     return g
+
+
+def _feature_sizes(
+    sets: tuple[str, ...],
+    size: tuple[int, int],
+    hog_params: dict,
+    flow_params: dict,
+    video: str | Path,
+    crop_hw: tuple[int, int],
+) -> dict[str, int]:
+    """Columns of each feature set on a face of ``size``; InputError when the face is too small."""
+    out: dict[str, int] = {}
+    where = f"{video}: face crop {crop_hw[1]}x{crop_hw[0]} px (resized to {size[1]}x{size[0]})"
+    for name in sets:
+        if name == "hog":
+            keys = ("orientations", "pixels_per_cell", "cells_per_block")
+            try:
+                shape = hog_shape(size, **{k: v for k, v in hog_params.items() if k in keys})
+            except InputError as exc:
+                raise InputError(
+                    f"{where} is too small for the HOG cells: {exc}; use smaller "
+                    "hog.pixels_per_cell or a larger hog.face_width"
+                ) from None
+            out[name] = int(np.prod(shape))
+        else:
+            cell = int(flow_params["cell"])
+            cy, cx, d = flow_shape(size, cell=cell)
+            if cy < 2 or cx < 2:
+                raise InputError(
+                    f"{where} holds {max(cy, 0)}x{max(cx, 0)} whole {cell}-px flow cells; "
+                    "use a smaller flow.cell or a larger hog.face_width"
+                )
+            out[name] = int(d)
+    return out
 
 
 def extract_features(
@@ -139,6 +197,8 @@ def extract_features(
     roi: tuple[int, int, int, int] | None = None,
     face_shape: tuple[int, int] | None = None,
     hog_params: dict | None = None,
+    feature_sets: Sequence[str] = ("hog",),
+    flow_params: dict | None = None,
     stabiliser: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     chunk_size: int = 256,
     n_jobs: int = 1,
@@ -162,6 +222,13 @@ def extract_features(
         Size (px) crops are resized to before HOG (see :func:`common_face_size`); None = native.
     hog_params : dict
         Keyword arguments of :func:`mouseface.hog` (orientations, pixels_per_cell, ...).
+    feature_sets : sequence of str
+        Video feature sets to compute, in the order they make up a frame's feature vector
+        (:data:`VIDEO_FEATURE_SETS`).
+    flow_params : dict, optional
+        For ``flow``: ``cell`` (px), ``sigma`` (px), ``reference_frames`` (the reference face is
+        the median of the first this-many frames, at least one chunk's worth is not waited
+        for), ``weight`` (stored in the ``feature_weights`` attribute).
     stabiliser : callable, optional
         ``f(frames) -> (aligned_frames, shifts)`` applied to each chunk of crops.
     chunk_size : int
@@ -184,6 +251,15 @@ def extract_features(
     ExtractResult
     """
     hog_params = dict(hog_params or {})
+    flow_params = {"cell": 16, "sigma": 1.5, "reference_frames": 64, "weight": 0.05,
+                   **(flow_params or {})}  # fmt: skip
+    sets = tuple(feature_sets)
+    unknown = [x for x in sets if x not in VIDEO_FEATURE_SETS]
+    if unknown:
+        raise InputError(
+            f"{video}: cannot compute feature sets {unknown} from a video; "
+            f"known: {list(VIDEO_FEATURE_SETS)}"
+        )
     reader = VideoReader(video, roi=roi, chunk_size=chunk_size, fps=fps)
     crop_px = (
         (reader.roi[2] * reader.roi[3]) if reader.roi else reader.info.width * reader.info.height
@@ -193,25 +269,8 @@ def extract_features(
         (reader.roi[3], reader.roi[2]) if reader.roi else (reader.info.height, reader.info.width)
     )
     size = tuple(face_shape) if face_shape is not None else tuple(crop_hw)
-    try:
-        n_features = int(
-            np.prod(
-                hog_shape(
-                    size,
-                    **{
-                        k: v
-                        for k, v in hog_params.items()
-                        if k in ("orientations", "pixels_per_cell", "cells_per_block")
-                    },
-                )
-            )
-        )
-    except InputError as exc:
-        raise InputError(
-            f"{video}: face crop {crop_hw[1]}x{crop_hw[0]} px (resized to "
-            f"{size[1]}x{size[0]}) is too small for the HOG cells: {exc}"
-        ) from None
-    g = _create_store(Path(store), n_features, size)
+    n_features = _feature_sizes(sets, size, hog_params, flow_params, video, crop_hw)
+    g = _create_store(Path(store), n_features)
     q: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
     thread = threading.Thread(target=_producer, args=(reader, q, stop), daemon=True)
@@ -219,6 +278,7 @@ def extract_features(
         k: [] for k in ("time", "motion", "dark", "sat", "shift")
     }
     face_sum = np.zeros(size, dtype=np.float64)
+    flow_ref = None
     previous = None
     t_wait = t_compute = 0.0
     thread.start()
@@ -242,7 +302,17 @@ def extract_features(
             dark, sat = brightness_flags(frames)
             faces = resize_faces(frames, size)
             face_sum += faces.sum(axis=0, dtype=np.float64)
-            g["hog"].append(hog(faces, n_jobs=n_jobs, **hog_params))
+            if "hog" in n_features:
+                g["hog"].append(hog(faces, n_jobs=n_jobs, **hog_params))
+            if "flow" in n_features:
+                if flow_ref is None:
+                    k = min(len(faces), int(flow_params["reference_frames"]))
+                    flow_ref = flow_reference(
+                        np.median(faces[:k], axis=0),
+                        cell=int(flow_params["cell"]),
+                        sigma=float(flow_params["sigma"]),
+                    )
+                g["flow"].append(cell_flow(faces, flow_ref))
             for key, val in (
                 ("time", item.times),
                 ("motion", motion),
@@ -277,12 +347,22 @@ def extract_features(
         g[name].append(np.concatenate(series[key]))
     g["shift"].append(out.shifts)
     g.create_array("mean_face", data=out.mean_face, attributes={"_ARRAY_DIMENSIONS": ["y", "x"]})
-    g["hog"].attrs["coordinates"] = "time"
+    for name in n_features:
+        g[name].attrs["coordinates"] = "time"
+    if flow_ref is not None:
+        g.create_array(
+            "flow_reference", data=flow_ref.image, attributes={"_ARRAY_DIMENSIONS": ["y", "x"]}
+        )
     g.attrs.update(
         {
             "roi": list(reader.roi) if reader.roi else None,
             "face_size": list(size),
             "hog": hog_params,
+            "flow": flow_params if "flow" in n_features else None,
+            "feature_sets": list(sets),
+            "feature_weights": {
+                name: float(flow_params["weight"]) if name == "flow" else 1.0 for name in sets
+            },
             "decode_error": out.decode_error,
             **(attrs or {}),
         }

@@ -36,6 +36,8 @@ from mouseface.errors import InputError
 
 __all__ = ["FlowReference", "flow_reference", "cell_flow", "flow_shape"]
 
+_AREA = cv2.INTER_AREA
+
 
 @dataclass(frozen=True)
 class FlowReference:
@@ -172,15 +174,19 @@ def cell_flow(frames: np.ndarray, ref: FlowReference) -> np.ndarray:
         )
     cy, cx = ref.cells
     c = ref.cell
-    diff = _smooth(frames, ref.sigma)[:, : cy * c, : cx * c] - ref.image[: cy * c, : cx * c]
-    b = np.stack(
-        [
-            _cell_sums(diff * ref.gx, cy, cx, c),
-            _cell_sums(diff * ref.gy, cy, cx, c),
-            _cell_sums(diff, cy, cx, c),
-        ],
-        axis=-1,
-    )  # (n, cy, cx, 3)
-    sol = -np.einsum("yxij,nyxj->nyxi", ref.inverse, b)
-    out = sol[..., :2].reshape(len(frames), cy * cx * 2).astype(np.float32)
-    return out
+    h, w = cy * c, cx * c
+    ref_img = np.ascontiguousarray(ref.image[:h, :w])
+    # cell means by area resampling (exact block means for an integer factor), per frame: a few
+    # vectorised OpenCV passes instead of float64 reshape-sums (about 4x faster)
+    b = np.empty((len(frames), cy, cx, 3), dtype=np.float32)
+    for i, frame in enumerate(frames):
+        sm = frame.astype(np.float32)
+        if ref.sigma > 0:
+            sm = cv2.GaussianBlur(sm, (0, 0), ref.sigma)
+        diff = cv2.subtract(np.ascontiguousarray(sm[:h, :w]), ref_img)
+        b[i, ..., 0] = cv2.resize(cv2.multiply(diff, ref.gx), (cx, cy), interpolation=_AREA)
+        b[i, ..., 1] = cv2.resize(cv2.multiply(diff, ref.gy), (cx, cy), interpolation=_AREA)
+        b[i, ..., 2] = cv2.resize(diff, (cx, cy), interpolation=_AREA)
+    sums = b.astype(np.float64) * float(c * c)
+    sol = -np.einsum("yxij,nyxj->nyxi", ref.inverse, sums)
+    return sol[..., :2].reshape(len(frames), cy * cx * 2).astype(np.float32)

@@ -22,6 +22,9 @@ from mouseface.errors import InputError
 
 __all__ = [
     "HogParams",
+    "FlowParams",
+    "FEATURE_SETS",
+    "PAPER_HOG",
     "NeuralConfig",
     "Windows",
     "SessionConfig",
@@ -33,21 +36,72 @@ __all__ = [
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The paper's HOG (Dolensek et al. 2020): 8 orientations, 32-px cells, 1x1 blocks, L2-Hys,
+#: square-root gamma, on the native face crop (theirs were ~900x475 px: ~28x15 cells).
+PAPER_HOG: dict[str, Any] = {
+    "orientations": 8,
+    "pixels_per_cell": (32, 32),
+    "cells_per_block": (1, 1),
+    "block_norm": "L2-Hys",
+    "transform_sqrt": True,
+    "face_width": None,
+}
+
+
 class HogParams(BaseModel):
-    """HOG parameters (the paper's by default) and the standard face size.
+    """HOG parameters and the standard face size.
 
     ``face_width``: every face crop is resized (aspect kept) to this width in pixels before HOG,
-    so that 32-px cells cover the same fraction of the face whatever the camera distance
-    (the paper's crops were a few hundred pixels wide). ``None`` keeps the native crop size.
+    so that a cell covers the same fraction of the face whatever the camera distance.
+    The default, 16-px cells on a 320-px face (20 cells across), was chosen by cross-validation
+    (``docs/validation.md``); the paper had ~28 cells across its ~900-px crops, our 320-px face
+    with 32-px cells only 10. ``preset: paper`` sets the paper's exact HOG (:data:`PAPER_HOG`:
+    32-px cells on the native crop; set ``face_width`` beside it when sessions' crops differ in
+    size); keys given beside a preset override it.
     """
 
     model_config = _STRICT
+    preset: Literal["paper"] | None = None
     orientations: int = Field(8, ge=2, le=32)
     pixels_per_cell: tuple[int, int] = (32, 32)
     cells_per_block: tuple[int, int] = (1, 1)
     block_norm: Literal["L1", "L1-sqrt", "L2", "L2-Hys"] = "L2-Hys"
     transform_sqrt: bool = True
     face_width: int | None = Field(320, ge=16, le=4096)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, v: Any) -> Any:
+        if isinstance(v, dict) and v.get("preset") == "paper":
+            return {**PAPER_HOG, **v}
+        return v
+
+    def kernel_params(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`mouseface.features.hog.hog` (no preset, no face width)."""
+        return self.model_dump(exclude={"preset", "face_width"})
+
+
+class FlowParams(BaseModel):
+    """Cell flow (:mod:`mouseface.features.flow`): per-cell displacement against a reference.
+
+    ``cell``: cell size in px of the resized face (``hog.face_width``); ``sigma``: Gaussian
+    smoothing (px) before the Lucas-Kanade step; ``reference_frames``: the reference face is the
+    median of the session's first this-many frames; ``weight``: factor on the flow (px) when it
+    is stacked beside other feature sets, so that each set carries a comparable share of a
+    frame's change (HOG cells are unit vectors; 0.05 px^-1 puts a 2-px movement of a cell at
+    the size of a strong HOG change; chosen in ``docs/validation.md``).
+    """
+
+    model_config = _STRICT
+    cell: int = Field(16, ge=4, le=256)
+    sigma: float = Field(1.5, ge=0, le=20)
+    reference_frames: int = Field(64, ge=1)
+    weight: float = Field(0.05, gt=0)
+
+
+#: Feature sets a run can compute: ``hog`` and ``flow`` from the video, ``keypoints`` from a
+#: session's pose file.
+FEATURE_SETS = ("hog", "flow", "keypoints")
 
 
 class Windows(BaseModel):
@@ -131,7 +185,13 @@ class ProjectConfig(BaseModel):
     sessions: list[SessionConfig] = Field(min_length=1)
     emotions: dict[str, str] = Field(default_factory=dict)
     windows: Windows = Windows()
+    features: tuple[Literal["hog", "flow", "keypoints"], ...] = Field(
+        ("hog",),
+        min_length=1,
+        description="feature sets stacked into each frame's feature vector, in this order",
+    )
     hog: HogParams = HogParams()
+    flow: FlowParams = FlowParams()
     stabilise: bool = False
     align_sessions: bool = False
     prototype_frames: int = Field(10, ge=1)
@@ -151,6 +211,8 @@ class ProjectConfig(BaseModel):
             if s.id in seen:
                 raise ValueError(f"session id {s.id!r} appears twice; ids must be unique")
             seen.add(s.id)
+        if len(set(self.features)) != len(self.features):
+            raise ValueError(f"features lists a set twice: {list(self.features)}")
         if "neutral" in self.emotions.values():
             raise ValueError("'neutral' is the baseline class and cannot be a stimulus's emotion")
         return self

@@ -180,12 +180,19 @@ def apply_library(
     video, out = Path(video), Path(out)
     box = _resolve_roi(video, roi)
     ev = events if isinstance(events, pd.DataFrame) or events is None else read_events(events)
+    if "keypoints" in lib.features:
+        raise InputError(
+            f"{video}: the library's features {list(lib.features)} include keypoints, which "
+            "'library apply' cannot compute from a video alone; build the library from a run "
+            "with features: [hog] or [hog, flow]"
+        )
     t, ref_name = _register(lib, np.median(_first_frames(video, box), axis=0).astype(np.uint8))
     out.mkdir(parents=True, exist_ok=True)
     store = out / "features.zarr"
     with atomic_dir(store) as tmp:
         res = extract_features(
             video, tmp, roi=box, face_shape=lib.face_shape, hog_params=lib.hog,
+            feature_sets=lib.features, flow_params=lib.flow or None,
             stabiliser=_stabiliser(lib, t), chunk_size=chunk_size, n_jobs=n_jobs, fps=fps,
             progress=progress, attrs={"library": lib.provenance.get("source_folder", ""),
                                       "registration": t.as_dict()},
@@ -193,8 +200,8 @@ def apply_library(
     hog_arr = open_hog(store)
     if hog_arr.shape[1] != lib.n_features:
         raise InputError(
-            f"{video}: HOG length {hog_arr.shape[1]} differs from the library's "
-            f"{lib.n_features}; the library's HOG parameters or face size were not applied"
+            f"{video}: feature length {hog_arr.shape[1]} differs from the library's "
+            f"{lib.n_features}; the library's feature parameters or face size were not applied"
         )
     times, good = res.times, ~(res.dark | res.saturated)
     masks = None

@@ -61,6 +61,12 @@ class Library:
         Each animal's mean face crop.
     hog : dict
         Keyword arguments of :func:`mouseface.hog`.
+    features : tuple of str
+        Feature sets stacked into a frame's vector (``("hog",)`` for libraries made before
+        feature sets existed).
+    flow : dict
+        Cell-flow parameters (``cell``, ``sigma``, ``reference_frames``, ``weight``) when
+        ``flow`` is among ``features``.
     face_shape : (int, int)
         (h, w) every crop is resized to before HOG.
     stimuli : dict
@@ -79,6 +85,8 @@ class Library:
     animal_faces: np.ndarray
     hog: dict
     face_shape: tuple[int, int]
+    features: tuple[str, ...] = ("hog",)
+    flow: dict = field(default_factory=dict)
     stimuli: dict = field(default_factory=dict)
     windows: dict = field(default_factory=dict)
     prototype_frames: int = 10
@@ -86,7 +94,7 @@ class Library:
 
     @property
     def n_features(self) -> int:
-        """Length of a HOG vector."""
+        """Length of a frame's feature vector."""
         return int(self.prototypes.shape[1])
 
 
@@ -168,6 +176,8 @@ def save_library(out_dir: str | os.PathLike[str], path: str | os.PathLike[str]) 
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "hog": json.dumps(hog),
+            "features": json.dumps(list(cfg.get("features") or ["hog"])),
+            "flow": json.dumps(cfg.get("flow") or {}),
             "face_height": int(protos.attrs["face_height"]),
             "face_width": int(protos.attrs["face_width"]),
             "stimuli": json.dumps(cfg.get("emotions", {})),
@@ -236,6 +246,8 @@ def load_library(path: str | os.PathLike[str]) -> Library:
         animal_faces=faces,
         hog=hog,
         face_shape=(int(ds.attrs["face_height"]), int(ds.attrs["face_width"])),
+        features=tuple(json.loads(ds.attrs["features"])) if "features" in ds.attrs else ("hog",),
+        flow=json.loads(ds.attrs["flow"]) if "flow" in ds.attrs else {},
         stimuli=_json_attr(ds, "stimuli", path),
         windows=_json_attr(ds, "windows", path),
         prototype_frames=int(ds.attrs.get("prototype_frames", 10)),

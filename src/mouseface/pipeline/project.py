@@ -25,7 +25,7 @@ from mouseface.expression.prototypes import (
 )
 from mouseface.features.hog import hog_shape
 from mouseface.io.config import ProjectConfig
-from mouseface.io.feature_store import open_hog, open_store
+from mouseface.io.feature_store import open_features, open_hog, open_store
 from mouseface.io.outputs import write_netcdf_atomic, write_parquet_atomic
 from mouseface.pipeline.session import SessionNeutral
 
@@ -118,6 +118,7 @@ def write_prototypes(
         pixels_per_cell=cfg.hog.pixels_per_cell,
         cells_per_block=cfg.hog.cells_per_block,
     )
+    columns = open_features(first.store).slices()
     ds = xr.Dataset(
         {
             "prototype": (("emotion", "feature"), P.astype(np.float32)),
@@ -137,8 +138,12 @@ def write_prototypes(
             "face_height": int(h),
             "face_width": int(w),
             "prototype_frames": int(cfg.prototype_frames),
+            # the feature vector is the feature sets stacked in this order; hog columns first
+            # and last index (stop) of each set, so that readers can take the HOG part
+            "feature_sets": ",".join(columns),
+            **{f"{k}_columns": [v.start, v.stop] for k, v in columns.items()},
             "description": "pooled prototype = mean of the animals' prototypes; an animal's "
-            "emotion prototype = mean HOG of its stimulus-window frames least "
+            "emotion prototype = mean feature vector of its stimulus-window frames least "
             "correlated with its session's neutral prototype",
         },
     )

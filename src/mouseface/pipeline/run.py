@@ -517,11 +517,13 @@ def _write_provenance(
         ),
         "inputs": inputs,
         "parameters": {
+            "features": list(cfg.features),
             "hog": cfg.hog.model_dump(mode="json"),
+            "flow": cfg.flow.model_dump(mode="json") if "flow" in cfg.features else None,
             "face_size_rule": (
                 f"every face crop resized to {target[1]}x"
                 f"{target[0]} px (width {face_w}, height from the median crop "
-                "aspect ratio) before HOG, so 32-px cells cover the same part of every face"
+                "aspect ratio) before HOG, so a cell covers the same part of every face"
                 if face_w
                 else "HOG on the native crop size"
             ),

@@ -24,7 +24,7 @@ from mouseface.errors import InputError
 from mouseface.expression.prototypes import pearson_matrix, pearson_rows, session_neutral
 from mouseface.expression.trials import good_or_all, trial_table, window_masks
 from mouseface.face.roi import check_roi, propose_roi
-from mouseface.features.extract import common_face_size, extract_features
+from mouseface.features.extract import VIDEO_FEATURE_SETS, common_face_size, extract_features
 from mouseface.features.motion import motion_outliers
 from mouseface.io.config import ProjectConfig, SessionConfig, trial_emotion
 from mouseface.io.events import check_events_in_video, read_events
@@ -448,6 +448,8 @@ def _params_key(s: SessionInputs, cfg: ProjectConfig) -> str:
             "video": s.video_sha256,
             "roi": s.roi,
             "hog": cfg.hog.model_dump(),
+            "features": list(cfg.features),
+            "flow": cfg.flow.model_dump() if "flow" in cfg.features else None,
             "stabilise": cfg.stabilise,
             "fps": cfg.fps,
             "registration": s.registration,
@@ -544,7 +546,7 @@ def extract_session(
     key = _params_key(s, cfg)
     resumed = resume and _reusable(store, key)
     if not resumed:
-        hog_params = cfg.hog.model_dump(exclude={"face_width"})
+        hog_params = cfg.hog.kernel_params()
         crop_shape = tuple(s.registration["shape"]) if s.registration else None
         attrs = {
             "params_key": key,
@@ -561,6 +563,8 @@ def extract_session(
                 roi=s.roi,
                 face_shape=s.face_target,
                 hog_params=hog_params,
+                feature_sets=[x for x in cfg.features if x in VIDEO_FEATURE_SETS],
+                flow_params=cfg.flow.model_dump(),
                 stabiliser=_frame_transform(s, cfg),
                 chunk_size=cfg.chunk_size,
                 n_jobs=n_jobs,

@@ -226,7 +226,13 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
     cpb = tuple((out.config.get("hog") or {}).get("cells_per_block") or (1, 1))
     if "cells_per_block_y" in a:
         cpb = (int(a["cells_per_block_y"]), int(a.get("cells_per_block_x", 1)))
-    n_feat = ds["prototype"].shape[-1]
+    sets = str(a.get("feature_sets", "hog")).split(",")
+    if "hog" not in sets:
+        sec["notes"].append(f"Glyphs skipped: the run's features ({sets}) hold no HOG.")
+        return sec
+    cols = a.get("hog_columns")
+    hog_cols = slice(int(cols[0]), int(cols[1])) if cols is not None else slice(None)
+    n_feat = len(range(ds["prototype"].shape[-1])[hog_cols])
     if cpb != (1, 1) or n_feat != cy * cx * n_or:
         sec["notes"].append(
             f"Glyphs skipped: the HOG was computed with cells_per_block={list(cpb)} "
@@ -234,7 +240,7 @@ def prototypes_section(out: Outputs, colours: Mapping[str, str]) -> Section:
         )
         return sec
     names = class_order([str(e) for e in ds["emotion"].values], out)
-    protos = {n: ds["prototype"].sel(emotion=n).to_numpy().astype(float) for n in names}
+    protos = {n: ds["prototype"].sel(emotion=n).to_numpy()[hog_cols].astype(float) for n in names}
     protos = {n: v for n, v in protos.items() if np.isfinite(v).any()}
     face = ds["example_face"].to_numpy() if "example_face" in ds else None
     kw = {

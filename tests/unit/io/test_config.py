@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mouseface.errors import InputError
-from mouseface.io.config import load_config, trial_emotion
+from mouseface.io.config import config_from_dict, load_config, trial_emotion
 
 MINIMAL = """\
 sessions:
@@ -69,3 +71,23 @@ def test_trial_emotion_strict_and_lenient():
     assert trial_emotion("sucrose", {}, source="e", strict=False) == "sucrose"
     with pytest.raises(InputError, match="trial_type 'sucrose' has no emotion"):
         trial_emotion("sucrose", {"shock": "pain"}, source="e.tsv", strict=True)
+
+
+def test_feature_sets_and_the_paper_preset(tmp_path: Path):
+    base = {"sessions": [{"id": "a", "animal": "m", "video": "v.mp4"}]}
+    cfg = config_from_dict(base, base=tmp_path)
+    assert cfg.features == ("hog",) and cfg.hog.preset is None
+    cfg = config_from_dict(
+        {**base, "features": ["hog", "flow"], "hog": {"preset": "paper"}, "flow": {"cell": 8}},
+        base=tmp_path,
+    )
+    assert cfg.features == ("hog", "flow") and cfg.flow.cell == 8
+    assert cfg.hog.pixels_per_cell == (32, 32) and cfg.hog.face_width is None
+    assert "preset" not in cfg.hog.kernel_params() and "face_width" not in cfg.hog.kernel_params()
+    # a key beside the preset overrides it
+    cfg = config_from_dict({**base, "hog": {"preset": "paper", "face_width": 640}}, base=tmp_path)
+    assert cfg.hog.face_width == 640 and cfg.hog.pixels_per_cell == (32, 32)
+    with pytest.raises(InputError, match="features"):
+        config_from_dict({**base, "features": ["hog", "sift"]}, base=tmp_path)
+    with pytest.raises(InputError, match="twice"):
+        config_from_dict({**base, "features": ["hog", "hog"]}, base=tmp_path)

@@ -5,9 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import zarr
 
-from mouseface.io.feature_store import iter_hog, iter_rows, open_hog, read_rows, read_series
+from mouseface.errors import InputError
+from mouseface.io.feature_store import (
+    iter_hog,
+    iter_rows,
+    open_features,
+    open_hog,
+    open_store,
+    read_rows,
+    read_series,
+    store_feature_sets,
+)
 
 
 def _store(path: Path, n: int = 50, d: int = 12) -> np.ndarray:
@@ -53,3 +64,40 @@ def test_read_series(tmp_path: Path):
     assert s.face_size == (40, 60)
     assert s.decode_error is None
     assert s.dark.sum() == 8 and not s.saturated.any()
+
+
+def _two_set_store(path: Path, n: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    hog = rng.random((n, 8), dtype=np.float32)
+    flow = rng.normal(size=(n, 4)).astype(np.float32)
+    g = zarr.open_group(str(path), mode="w", zarr_format=2)
+    g.create_array("hog", data=hog, chunks=(7, 8))
+    g.create_array("flow", data=flow, chunks=(5, 4))
+    g.attrs["feature_sets"] = ["hog", "flow"]
+    g.attrs["feature_weights"] = {"hog": 1.0, "flow": 0.5}
+    return hog, flow
+
+
+def test_open_features_stacks_sets_with_their_weights(tmp_path: Path):
+    hog, flow = _two_set_store(tmp_path / "f.zarr")
+    expect = np.hstack([hog, 0.5 * flow])
+    m = open_features(tmp_path / "f.zarr")
+    assert m.shape == (30, 12) and len(m) == 30 and m.dtype == np.float32
+    assert m.slices() == {"hog": slice(0, 8), "flow": slice(8, 12)}
+    np.testing.assert_allclose(m[3:11], expect[3:11], rtol=1e-6)
+    idx = np.array([0, 2, 29])
+    np.testing.assert_allclose(read_rows(tmp_path / "f.zarr", idx), expect[idx], rtol=1e-6)
+    blocks = np.concatenate([b for _, b in iter_hog(tmp_path / "f.zarr", rows=4)])
+    np.testing.assert_allclose(blocks, expect, rtol=1e-6)
+    # one set only, named explicitly
+    np.testing.assert_array_equal(open_features(tmp_path / "f.zarr", ["flow"])[:], 0.5 * flow)
+    assert store_feature_sets(open_store(tmp_path / "f.zarr")) == ["hog", "flow"]
+
+
+def test_a_set_the_run_did_not_compute_is_a_clear_error(tmp_path: Path):
+    _store(tmp_path / "old.zarr")  # a store from before feature sets: hog only
+    assert open_features(tmp_path / "old.zarr").names == ("hog",)
+    with pytest.raises(
+        InputError, match=r"\['flow'\] were not computed.*features: \['hog', 'flow'\]"
+    ):
+        open_features(tmp_path / "old.zarr", ["hog", "flow"])
