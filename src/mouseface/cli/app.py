@@ -38,7 +38,7 @@ app = typer.Typer(
 )
 events_app = typer.Typer(help="Make or inspect stimulus event tables.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-from mouseface.cli.tools import export_app, library_app, stats  # noqa: E402
+from mouseface.cli.tools import export_app, library_app, score, stats  # noqa: E402
 
 app.add_typer(library_app, name="library")
 app.add_typer(export_app, name="export")
@@ -426,6 +426,7 @@ def bench(
 
 
 app.command()(stats)
+app.command()(score)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""CLI commands for the science analyses (``stats``) and prototype libraries (``library``)."""
+"""CLI commands for the science analyses (``stats``, ``score``) and prototype libraries
+(``library``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,60 @@ def stats(
             for note in res.notes:
                 err_console.print(f"[yellow]note:[/] {note}", highlight=False)
         out_console.print(f"report:  {build_report(out)}")
+
+    _guard(go)
+
+
+def score(
+    out: Annotated[Path, typer.Argument(help="Output folder of a run.")],
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Synthetic data folder (mouseface synth) whose truth/ chooses the scored "
+            "frames; default: found from the run's config when it is synthetic."
+        ),
+    ] = None,
+    permutations: Annotated[
+        int, typer.Option(min=100, help="Permutations for chance and p (within animal).")
+    ] = 1000,
+    boot: Annotated[int, typer.Option(min=100, help="Animal-bootstrap replicates.")] = 1000,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the numbers to this JSON file.")
+    ] = None,
+) -> None:
+    """Score a run's out-of-fold predictions: frames, then trials, each with its interval.
+
+    Frames: on synthetic data those the ground truth chooses (expressing: amplitude >= half its
+    peak; neutral: no expression at all), otherwise every baseline and response-window frame.
+    Trials: every emotion trial. Intervals resample animals; chance and p come from
+    permutations of the predictions within animal. Nothing the decoder decides selects a frame.
+    """
+    import json
+    from dataclasses import asdict
+
+    from mouseface.decoding.scoring import headline_score, score_against_truth, score_trials
+    from mouseface.errors import InputError
+    from mouseface.io.outputs import write_text_atomic
+
+    def go() -> None:
+        if not (out / "trials.parquet").is_file():
+            raise InputError(
+                f"{out}: no trials.parquet; give the output folder of 'mouseface run' "
+                "(run it first)"
+            )
+        opts = {"n_permutations": permutations, "n_boot": boot}
+        frames = (
+            score_against_truth(out, truth, **opts)
+            if truth is not None
+            else headline_score(out, **opts)
+        )
+        trials = score_trials(out, **opts)
+        out_console.print("frames: " + frames.sentence())
+        out_console.print("trials: " + trials.sentence())
+        if json_out is not None:
+            blob = {"frames": asdict(frames), "trials": asdict(trials)}
+            write_text_atomic(json_out, json.dumps(blob, indent=2))
+            out_console.print(f"wrote {json_out}")
 
     _guard(go)
 

@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ __all__ = [
     "truth_frames",
     "score_against_truth",
     "score_window_frames",
+    "score_trials",
     "synthetic_data_dir",
     "headline_score",
 ]
@@ -69,6 +70,8 @@ class FrameScore:
         Frames scored per true class.
     what : str
         Which frames were scored (a sentence).
+    unit : str
+        What was scored (``"frames"`` or ``"trials"``).
     """
 
     balanced_accuracy: float
@@ -80,13 +83,14 @@ class FrameScore:
     n_animals: int
     n_per_class: dict[str, int]
     what: str = ""
+    unit: str = "frames"
 
     def sentence(self, *, ci: float = 0.95) -> str:
         """One line: the number, its interval, chance and what it counts."""
         return (
             f"{self.balanced_accuracy:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}] balanced "
             f"accuracy ({round(100 * ci)}% CI, animals resampled; chance {self.chance:.3f}, "
-            f"p = {self.p_value:.3g}) over {self.n_frames} frames of {self.n_animals} animals"
+            f"p = {self.p_value:.3g}) over {self.n_frames} {self.unit} of {self.n_animals} animals"
             + (f": {self.what}" if self.what else "")
         )
 
@@ -356,3 +360,49 @@ def headline_score(out_dir: str | os.PathLike[str], **options: float) -> FrameSc
     if data is not None:
         return score_against_truth(out_dir, data, **options)
     return score_window_frames(out_dir, **options)
+
+
+TRIAL_RULE = (
+    "every emotion trial, named by the majority of its changed response-window frames (neutral "
+    "when none changed), out of fold (the trial's animal was not in training)"
+)
+
+
+def score_trials(
+    out_dir: str | os.PathLike[str],
+    *,
+    n_boot: int = 1000,
+    n_permutations: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+) -> FrameScore:
+    """Balanced accuracy of the trials' out-of-fold ``predicted`` emotion (``trials.parquet``).
+
+    Every trial with an emotion counts (no selection); intervals resample animals and chance
+    permutes the predictions within animal, as :func:`score_frames` does for frames.
+
+    Raises
+    ------
+    InputError
+        No ``trials.parquet``, no ``predicted`` column, or no emotion trial.
+    """
+    path = Path(out_dir) / "trials.parquet"
+    if not path.is_file():
+        raise InputError(f"{path}: not found; is {out_dir} the output folder of 'mouseface run'?")
+    trials = pd.read_parquet(path)
+    if "predicted" not in trials:
+        raise InputError(f"{path}: no 'predicted' column; decoding needs at least 2 animals")
+    t = trials[trials["emotion"].notna() & trials["predicted"].notna()]
+    if t.empty:
+        raise InputError(f"{path}: no emotion trial with a prediction to score")
+    score = score_frames(
+        t["emotion"].to_numpy(object),
+        t["predicted"].to_numpy(object),
+        t["animal"].to_numpy(str),
+        n_boot=n_boot,
+        n_permutations=n_permutations,
+        ci=ci,
+        seed=seed,
+        what=TRIAL_RULE,
+    )
+    return replace(score, unit="trials")

@@ -135,3 +135,9 @@ def test_resume_reuses_finished_sessions(finished, project: Path):
     after = _snapshot(out)
     zarr_files = [k for k in before if "features.zarr" in k]
     assert zarr_files and all(after[k] == before[k] for k in zarr_files)
+
+
+def test_score_names_a_folder_that_is_not_a_run(tmp_path: Path):
+    res = runner.invoke(app, ["score", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "no trials.parquet" in res.output and "mouseface run" in res.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,3 +64,14 @@ def test_synth_writes_a_runnable_project(tmp_path: Path):
         assert (tmp_path / "ds" / s["video"]).is_file()
         assert (tmp_path / "ds" / s["events"]).is_file()
     assert (tmp_path / "ds" / "truth" / "trials.parquet").is_file()
+    # anyone can score the run again: same frames, same number; trials beside them
+    res2 = runner.invoke(
+        app, ["score", str(tmp_path / "results"), "--json", str(tmp_path / "score.json")]
+    )
+    assert res2.exit_code == 0, res2.output
+    blob = json.loads((tmp_path / "score.json").read_text())
+    assert abs(blob["frames"]["balanced_accuracy"] - ba) < 5e-4
+    assert blob["trials"]["unit"] == "trials" and blob["trials"]["n_frames"] == len(
+        trials[trials["emotion"].notna()]
+    )
+    assert 0 <= blob["trials"]["ci_low"] <= blob["trials"]["balanced_accuracy"] <= 1
