@@ -5,6 +5,7 @@ folder. Minimal example::
 
     sessions:
       - {id: t00, animal: m1, video: videos/t00.mp4, events: events/t00.tsv, roi: [0, 15, 120, 100]}
+      - {id: t01, animal: m1, nwb: nwb/t01.nwb}   # video, frame times, events from an NWB file
     emotions: {shock: pain}          # trial_type -> emotion
     windows: {baseline: [-2, 0], response: [0, 2]}
 """

@@ -210,6 +210,14 @@ def test_frame_times_and_imaging_come_from_the_nwb(jittered: Path) -> None:
     on = n0.loc[n0["mean"] > 0.5, "lag"]
     # the sucrose response starts at the event onset and lasts 1 s (not T0 s later)
     assert on.min() == pytest.approx(0.0, abs=0.11) and on.max() == pytest.approx(0.9, abs=0.11)
+    # --resume reuses the store made with these NWB frame times
+    run_project(
+        load_config(jittered / "mouseface.yaml"), out, resume=True, analyses=False, report=False
+    )
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["sessions"]["m1_s1"]["resumed_features"] is True
+    again = pd.read_parquet(out / "sessions" / "m1_s1" / "frames.parquet")
+    np.testing.assert_array_equal(again["time"].to_numpy(), stamps - T0)
 
 
 def test_nwb_frame_count_mismatch_is_bad_input(jittered: Path, tmp_path: Path) -> None:
