@@ -162,8 +162,9 @@ def test_nwb_without_the_needed_series_is_bad_input(
 
 @pytest.fixture(scope="module")
 def jittered(project: Path) -> Path:
-    """m1's session as one NWB file whose frame times jitter around the video's (+-3 ms), with
-    two ROI traces that start 1 s before the video; neuron 0 follows the sucrose trial."""
+    """m1's session as one NWB file whose frame times drift from the video's (1 % slower clock,
+    +-3 ms jitter), with two ROI traces that start 1 s before the video; neuron 0 follows the
+    sucrose trial."""
     root = project / "jittered"
     root.mkdir()
     video = project / "videos" / "m1_s1.mp4"
@@ -171,7 +172,7 @@ def jittered(project: Path) -> Path:
     times = _video_times(video)
     jitter = np.random.default_rng(3).uniform(-0.003, 0.003, times.size)
     jitter[0] = 0.0
-    stamps = T0 + times + jitter
+    stamps = T0 + 1.01 * times + jitter
     img_t = np.arange(T0 - 1.0, T0 + times[-1], 0.1)
     data = np.random.default_rng(4).normal(0.0, 0.05, (img_t.size, 2)).astype(np.float32)
     for onset in ev.loc[ev["trial_type"] == "sucrose", "onset"]:
@@ -218,6 +219,17 @@ def test_frame_times_and_imaging_come_from_the_nwb(jittered: Path) -> None:
     assert prov["sessions"]["m1_s1"]["resumed_features"] is True
     again = pd.read_parquet(out / "sessions" / "m1_s1" / "frames.parquet")
     np.testing.assert_array_equal(again["time"].to_numpy(), stamps - T0)
+    # the overlay pairs frames by index: the NWB times are ~0.7 s off the container's by the end
+    assert stamps[-1] - T0 - _last_video_time(jittered) > 0.5
+    args = ["overlay", str(out), "--session", "m1_s1", "--start", "60", "--end", "61"]
+    res = CliRunner().invoke(app, [*args, "--out", str(jittered / "ov.mp4")])
+    assert res.exit_code == 0, res.output
+    assert (jittered / "ov.mp4").stat().st_size > 0
+
+
+def _last_video_time(jittered: Path) -> float:
+    """Container time (s) of the last frame of m1's video."""
+    return float(_video_times(jittered.parent / "videos" / "m1_s1.mp4")[-1])
 
 
 def test_nwb_frame_count_mismatch_is_bad_input(jittered: Path, tmp_path: Path) -> None:
