@@ -5,6 +5,7 @@ folder. Minimal example::
 
     sessions:
       - {id: t00, animal: m1, video: videos/t00.mp4, events: events/t00.tsv, roi: [0, 15, 120, 100]}
+      - {id: t01, animal: m1, nwb: nwb/t01.nwb}   # video, frame times, events from an NWB file
     emotions: {shock: pain}          # trial_type -> emotion
     windows: {baseline: [-2, 0], response: [0, 2]}
 """
@@ -155,13 +156,32 @@ class SessionConfig(BaseModel):
     target ``sham``); a session with ``opto`` and no ``events`` is an optogenetics session: its
     epochs are not emotion trials, the face is read with its animal's prototypes and the
     stimulation's effect goes to ``opto.parquet``.
+
+    ``nwb``: an NWB file to read the session from, instead of (or beside) ``video`` and
+    ``events`` (:func:`mouseface.io.nwb_input.read_nwb_session`): the video is the external file
+    of its ImageSeries (``nwb_video`` names the series when there are several) and its frame
+    times are the series' timestamps (or ``starting_time`` and ``rate``); the stimulus events
+    are its EventsTable or TimeIntervals table (``nwb_events`` names it; ``nwb_trial_type`` the
+    column with the stimulus names, default ``trial_type``); and when it holds optical
+    physiology and the session has no ``neural``, that is the session's neural recording (its
+    times moved onto the video clock: NWB time minus the NWB time of the first video frame).
+    An explicit ``video`` or ``events`` wins over the NWB's (an explicit ``video`` keeps its own
+    frame times). A session needs ``video`` or ``nwb``.
     """
 
     model_config = _STRICT
     id: str = Field(min_length=1)
     animal: str = Field(min_length=1)
-    video: Path
+    video: Path | None = None
     events: Path | None = None
+    nwb: Path | None = None
+    nwb_video: str | None = None
+    """name of the ImageSeries with the face video (needed when the NWB file has several)"""
+    nwb_events: str | None = None
+    """name of the events table: an EventsTable in ``events/`` or a TimeIntervals table
+    (``trials`` for the trials table); needed when the NWB file has several"""
+    nwb_trial_type: str = "trial_type"
+    """column of the NWB events table with the stimulus names"""
     roi: tuple[int, int, int, int] | Literal["auto"] | None = None
     state: str | None = None
     neural: NeuralConfig | None = None
@@ -176,6 +196,24 @@ class SessionConfig(BaseModel):
         if any(ch in v for ch in "/\\:") or v.startswith("."):
             raise ValueError(f"session id {v!r} is used as a folder name: no / \\ : or leading dot")
         return v
+
+    @model_validator(mode="after")
+    def _video_or_nwb(self) -> SessionConfig:
+        if self.video is None and self.nwb is None:
+            raise ValueError(
+                f"session {self.id} has neither 'video' nor 'nwb'; give 'video: <file>' (and "
+                "'events: <file.tsv>') or 'nwb: <file.nwb>' whose ImageSeries names the video"
+            )
+        if self.nwb is None:
+            given = [k for k in ("nwb_video", "nwb_events") if getattr(self, k) is not None]
+            if self.nwb_trial_type != "trial_type":
+                given.append("nwb_trial_type")
+            if given:
+                raise ValueError(
+                    f"session {self.id} gives {', '.join(given)} but no 'nwb' file; add "
+                    "'nwb: <file.nwb>' or drop them"
+                )
+        return self
 
 
 class ProjectConfig(BaseModel):
@@ -273,7 +311,7 @@ def config_from_dict(
     base = Path(base)
     sessions = []
     for s in cfg.sessions:
-        update = {k: _resolve(getattr(s, k), base) for k in ("video", "events", "opto")}
+        update = {k: _resolve(getattr(s, k), base) for k in ("video", "events", "opto", "nwb")}
         if s.neural is not None:
             update["neural"] = s.neural.model_copy(
                 update={k: _resolve(getattr(s.neural, k), base) for k in ("path", "sync")}

@@ -67,6 +67,9 @@ class NWBSession:
         Paths of optical-physiology objects in the file (types :data:`OPHYS_TYPES`).
     opto_series : tuple of str
         Paths of optogenetic objects in the file (types :data:`OPTO_TYPES`).
+    roi_traces : tuple of str
+        Paths of the ``RoiResponseSeries`` among ``ophys_series``: the ROI traces
+        :func:`mouseface.neural.readers.read_nwb` reads (raw imaging alone is not enough).
     """
 
     path: Path
@@ -79,6 +82,7 @@ class NWBSession:
     events_table: str | None
     ophys_series: tuple[str, ...]
     opto_series: tuple[str, ...]
+    roi_traces: tuple[str, ...] = ()
 
     @property
     def has_ophys(self) -> bool:
@@ -89,6 +93,11 @@ class NWBSession:
     def has_opto(self) -> bool:
         """True when the file holds optogenetic stimulation series."""
         return bool(self.opto_series)
+
+    @property
+    def has_roi_traces(self) -> bool:
+        """True when the file holds ROI traces (``RoiResponseSeries``) mouseface can read."""
+        return bool(self.roi_traces)
 
 
 def read_nwb_session(
@@ -166,7 +175,7 @@ def read_nwb_session(
         )
         if events is not None:
             events = _to_video_clock(events, t0, path, table_path)
-        ophys, opto = _neural_paths(io, nwbfile)
+        ophys, opto, traces = _neural_paths(io, nwbfile)
     return NWBSession(
         path=path,
         video=video,
@@ -178,6 +187,7 @@ def read_nwb_session(
         events_table=table_path,
         ophys_series=ophys,
         opto_series=opto,
+        roi_traces=traces,
     )
 
 
@@ -405,12 +415,16 @@ def _to_video_clock(events: pd.DataFrame, t0: float, path: Path, where: str | No
     return events.sort_values("onset", kind="stable").reset_index(drop=True)
 
 
-def _neural_paths(io: Any, nwbfile: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    ophys, opto = [], []
+def _neural_paths(
+    io: Any, nwbfile: Any
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    ophys, opto, traces = [], [], []
     for obj in nwbfile.objects.values():
         kind = getattr(obj, "neurodata_type", "")
         if kind in OPHYS_TYPES:
             ophys.append(_object_path(io, obj))
+            if kind == "RoiResponseSeries":
+                traces.append(ophys[-1])
         elif kind in OPTO_TYPES:
             opto.append(_object_path(io, obj))
-    return tuple(sorted(ophys)), tuple(sorted(opto))
+    return tuple(sorted(ophys)), tuple(sorted(opto)), tuple(sorted(traces))

@@ -51,7 +51,8 @@ class ClockFit:
     n_pulses : int
         Number of pulses the line was fitted to (0 for timestamps or rate + offset).
     method : str
-        ``"timestamps"``, ``"sync"`` or ``"rate"``.
+        ``"timestamps"``, ``"sync"``, ``"rate"`` or ``"nwb"`` (own timestamps minus the NWB
+        time of the first video frame, :func:`mouseface.neural.prepare.prepare_recording`).
     """
 
     offset: float

@@ -72,6 +72,7 @@ def prepare_recording(
     baseline_window: float = 60.0,
     baseline_percentile: float = 8.0,
     reader_options: dict[str, Any] | None = None,
+    time_origin: float | None = None,
 ) -> PreparedRecording:
     """Read a neural recording and bring it onto the video clock as dF/F.
 
@@ -95,6 +96,11 @@ def prepare_recording(
         Baseline percentile (default 8).
     reader_options : dict or None, optional
         Passed to the reader (``fs``, ``cells_only``, ``series``, ``kind``, ...).
+    time_origin : float or None, optional
+        Seconds subtracted from the file's own timestamps to put them on the video clock, for
+        a recording whose times share the video's clock with another origin (an NWB file whose
+        ImageSeries starts at ``time_origin``); not with ``sync``, ``rate`` or ``offset``. The
+        clock map is then ``method="nwb"``, ``offset=-time_origin``.
 
     Returns
     -------
@@ -103,7 +109,13 @@ def prepare_recording(
     rec = read_neural(path, format=format, **(reader_options or {}))
     computed = rec.kind == "F"
     rec = recording_dff(rec, r=neuropil, window=baseline_window, percentile=baseline_percentile)
-    rec, clock = to_video_clock(rec, sync=sync, rate=rate, offset=offset)
+    if time_origin is None:
+        rec, clock = to_video_clock(rec, sync=sync, rate=rate, offset=offset)
+    else:
+        if sync is not None or rate is not None or offset is not None:
+            raise ValueError("time_origin cannot be combined with sync, rate or offset")
+        rec = rec.with_times(np.asarray(rec.times, dtype=np.float64) - float(time_origin))
+        clock = ClockFit(offset=-float(time_origin), slope=1.0, method="nwb")
     overlap = float("nan")
     if video_times is not None:
         overlap = check_overlap(rec.times, np.asarray(video_times), source=str(rec.source))

@@ -110,6 +110,9 @@ def neural_session(
         neuropil=nc.neuropil,
         baseline_window=nc.baseline_window,
         baseline_percentile=nc.baseline_percentile,
+        # the session's NWB file: imaging and video share the NWB clock, whose origin is not
+        # the first video frame
+        time_origin=s.nwb.neural_origin if s.nwb is not None else None,
     )
     rec = prep.recording
     w = cfg.windows

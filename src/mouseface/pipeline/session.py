@@ -38,6 +38,7 @@ from mouseface.io.feature_store import (
 from mouseface.io.outputs import atomic_dir, sha256_file, write_parquet_atomic
 from mouseface.io.video import VideoInfo, VideoReader, probe_video
 from mouseface.neural.laser import read_laser_table
+from mouseface.pipeline.nwb_inputs import NWBInputs, resolve_nwb, write_nwb_frame_times
 
 __all__ = [
     "SessionInputs",
@@ -70,6 +71,8 @@ class SessionInputs:
     Attributes
     ----------
     cfg : SessionConfig
+        The session's config, with ``video`` and ``neural`` filled in from its NWB file
+        (:func:`mouseface.pipeline.nwb_inputs.resolve_nwb`) where it gave ``nwb`` and not them.
     events : DataFrame
         The events table with an ``emotion`` column (and ``state`` filled from the config).
     info : VideoInfo
@@ -88,6 +91,9 @@ class SessionInputs:
         session with ``opto``. In an optogenetics-only session (``opto`` and no ``events``) the
         epochs are also its ``events`` (``emotion`` None): they give the baseline windows of its
         neutral face but are not emotion trials.
+    nwb : NWBInputs or None
+        What the session takes from its NWB file (``nwb`` in the config): events, frame times,
+        the clock origin of its imaging.
     """
 
     cfg: SessionConfig
@@ -99,11 +105,21 @@ class SessionInputs:
     registration: dict | None = None
     face_target: tuple[int, int] | None = None
     laser: pd.DataFrame | None = None
+    nwb: NWBInputs | None = None
 
     @property
     def opto_only(self) -> bool:
-        """An optogenetics session without emotion trials (``opto`` and no ``events``)."""
-        return self.cfg.opto is not None and self.cfg.events is None
+        """An optogenetics session without emotion trials (``opto`` and no events)."""
+        return self.cfg.opto is not None and self.events_file == self.cfg.opto
+
+    @property
+    def events_file(self) -> Path | None:
+        """The file the events came from: ``events``, the NWB file, or the laser table."""
+        if self.cfg.events is not None:
+            return self.cfg.events
+        if self.nwb is not None and self.nwb.events:
+            return self.nwb.path
+        return self.cfg.opto
 
     @property
     def id(self) -> str:
@@ -206,6 +222,7 @@ class SessionFeatures:
             "resumed_features": self.resumed,
             "registration": s.registration,
             "flagged_frames": int((~self.good).sum()),
+            **({"nwb": s.nwb.provenance()} if s.nwb is not None else {}),
         }
 
 
@@ -317,6 +334,7 @@ def validate_session(
         Without registration and face target (see :func:`register_sessions`,
         :func:`size_faces`).
     """
+    sc, nwb = resolve_nwb(sc)
     info = probe_video(sc.video, fps=cfg.fps)
     if sc.roi == "auto":
         roi = propose_roi(_sample_frames(sc.video))
@@ -329,32 +347,42 @@ def validate_session(
         laser = read_laser_table(sc.opto)
         if info.duration is not None:
             check_events_in_video(laser, duration=info.duration, path=sc.opto)
-    if sc.events is None and laser is None:
+    nwb_events = nwb is not None and nwb.events
+    if sc.events is None and not nwb_events and laser is None:
         raise InputError(
             f"session {sc.id}: no events file; give 'events: <file.tsv>' with the "
             "stimulus onsets (or make one with 'mouseface events from-video'), or 'opto: "
             "<laser.tsv>' for an optogenetics session"
         )
-    if sc.events is None:
+    if sc.events is None and not nwb_events:
         events = laser_events(laser, state=sc.state)
+        events_file = sc.opto
     else:
-        events = read_events(sc.events)
+        if sc.events is not None:
+            events, events_file = read_events(sc.events), sc.events
+            source = str(sc.events)
+        else:
+            events, events_file = nwb.session.events.copy(), nwb.path
+            source = f"{nwb.path} ({nwb.session.events_table})"
         events["emotion"] = [
-            trial_emotion(t, cfg.emotions, source=str(sc.events), strict=strict_emotions)
+            trial_emotion(t, cfg.emotions, source=source, strict=strict_emotions)
             for t in events["trial_type"]
         ]
         if sc.state is not None:
             events["state"] = events["state"].where(events["state"].notna(), sc.state)
         if info.duration is not None:
-            check_events_in_video(events, duration=info.duration, path=sc.events)
+            check_events_in_video(events, duration=info.duration, path=events_file)
     return SessionInputs(
         cfg=sc,
         events=events,
         info=info,
         roi=roi,
         video_sha256=sha256_file(sc.video),
-        events_sha256=sha256_file(sc.events if sc.events is not None else sc.opto),
+        events_sha256=(
+            nwb.sha256 if nwb is not None and events_file == nwb.path else sha256_file(events_file)
+        ),
         laser=laser,
+        nwb=nwb,
     )
 
 
@@ -443,20 +471,20 @@ def size_faces(sessions: Sequence[SessionInputs], cfg: ProjectConfig) -> list[Se
 
 
 def _params_key(s: SessionInputs, cfg: ProjectConfig) -> str:
-    blob = json.dumps(
-        {
-            "video": s.video_sha256,
-            "roi": s.roi,
-            "hog": cfg.hog.model_dump(),
-            "features": list(cfg.features),
-            "flow": cfg.flow.model_dump() if "flow" in cfg.features else None,
-            "stabilise": cfg.stabilise,
-            "fps": cfg.fps,
-            "registration": s.registration,
-            "face": s.face_target,
-        },
-        sort_keys=True,
-    )
+    params = {
+        "video": s.video_sha256,
+        "roi": s.roi,
+        "hog": cfg.hog.model_dump(),
+        "features": list(cfg.features),
+        "flow": cfg.flow.model_dump() if "flow" in cfg.features else None,
+        "stabilise": cfg.stabilise,
+        "fps": cfg.fps,
+        "registration": s.registration,
+        "face": s.face_target,
+    }
+    if s.nwb is not None and s.nwb.frame_times_key is not None:
+        params["frame_times"] = s.nwb.frame_times_key  # the store's times come from the NWB
+    blob = json.dumps(params, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -499,9 +527,7 @@ def _reusable(store: Path, key: str) -> bool:
 def _check_store_covers_events(s: SessionInputs, series: StoreSeries) -> None:
     """InputError if a trial starts after the last decoded frame (naming the decode break)."""
     try:
-        check_events_in_video(
-            s.events, duration=float(series.times[-1]), path=s.cfg.events or s.cfg.opto
-        )
+        check_events_in_video(s.events, duration=float(series.times[-1]), path=s.events_file)
     except InputError as exc:
         if series.decode_error is None:
             raise
@@ -573,6 +599,8 @@ def extract_session(
                 crop_shape=crop_shape,
                 attrs=attrs,
             )
+            if s.nwb is not None and s.nwb.video:  # frame times from the NWB ImageSeries
+                write_nwb_frame_times(tmp, s.nwb, video=s.cfg.video)
             # before the new store replaces an earlier one: a video that broke before its
             # last trial fails here and leaves the earlier store as it was
             _check_store_covers_events(s, read_series(tmp))
@@ -600,7 +628,7 @@ def neutral_session(f: SessionFeatures, cfg: ProjectConfig) -> SessionNeutral:
     """Stage 3: trial windows, neutral prototype (good baseline frames), per-frame ``change``."""
     n = len(f.times)
     masks = window_masks(
-        f.times, f.events, windows=cfg.windows.model_dump(), source=f.inputs.cfg.events
+        f.times, f.events, windows=cfg.windows.model_dump(), source=f.inputs.events_file
     )
     base = np.zeros(n, dtype=bool)
     for m in masks["baseline"]:

@@ -108,6 +108,9 @@ class _Session:
     store: Path | None
     trials: pd.DataFrame | None
     image_fps: float
+    container_times: bool = True
+    """frames.parquet's times are the video container's (False: they came from elsewhere, an
+    NWB ImageSeries, so only the frame count can be checked against the video)"""
 
 
 def _read_json(path: Path) -> dict:
@@ -202,6 +205,7 @@ def _load_session(out_dir: Path, session: str, video: Path | None) -> _Session:
         store=store,
         trials=trials,
         image_fps=float((prov.get("config") or {}).get("fps") or 30.0),
+        container_times="time_source" not in attrs,
     )
 
 
@@ -415,7 +419,7 @@ def _faces(
         if hi > lo:
             got = chunk.times[lo - a : hi - a]
             want = times[lo:hi]
-            if np.max(np.abs(got - want)) > tol:
+            if s.container_times and np.max(np.abs(got - want)) > tol:
                 k = lo + int(np.argmax(np.abs(got - want) > tol))
                 raise InputError(
                     f"{s.video}: frame {k} is at {chunk.times[k - a]:.3f} s but frames.parquet "

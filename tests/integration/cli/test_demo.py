@@ -53,17 +53,6 @@ def test_demo_runs_everything_and_decodes_unseen_animals(tmp_path: Path):
     opto = pd.read_parquet(tmp_path / "results" / "opto.parquet")
     assert set(opto["session"]) == {"m1_opto", "m2_opto", "m3_opto"}
     assert "neurons:" in text and "optogenetics, evoked emotion" in text
-
-
-def test_synth_writes_a_runnable_project(tmp_path: Path):
-    res = runner.invoke(app, ["synth", str(tmp_path / "ds"), "--animals", "2", "--trials", "1"])
-    assert res.exit_code == 0, res.output
-    cfg = yaml.safe_load((tmp_path / "ds" / "mouseface.yaml").read_text())
-    assert len({s["animal"] for s in cfg["sessions"]}) == 2
-    for s in cfg["sessions"]:
-        assert (tmp_path / "ds" / s["video"]).is_file()
-        assert (tmp_path / "ds" / s["events"]).is_file()
-    assert (tmp_path / "ds" / "truth" / "trials.parquet").is_file()
     # anyone can score the run again: same frames, same number; trials beside them
     res2 = runner.invoke(
         app, ["score", str(tmp_path / "results"), "--json", str(tmp_path / "score.json")]
@@ -75,3 +64,14 @@ def test_synth_writes_a_runnable_project(tmp_path: Path):
         trials[trials["emotion"].notna()]
     )
     assert 0 <= blob["trials"]["ci_low"] <= blob["trials"]["balanced_accuracy"] <= 1
+
+
+def test_synth_writes_a_runnable_project(tmp_path: Path):
+    res = runner.invoke(app, ["synth", str(tmp_path / "ds"), "--animals", "2", "--trials", "1"])
+    assert res.exit_code == 0, res.output
+    cfg = yaml.safe_load((tmp_path / "ds" / "mouseface.yaml").read_text())
+    assert len({s["animal"] for s in cfg["sessions"]}) == 2
+    for s in cfg["sessions"]:
+        assert (tmp_path / "ds" / s["video"]).is_file()
+        assert (tmp_path / "ds" / s["events"]).is_file()
+    assert (tmp_path / "ds" / "truth" / "trials.parquet").is_file()

@@ -91,3 +91,27 @@ def test_feature_sets_and_the_paper_preset(tmp_path: Path):
         config_from_dict({**base, "features": ["hog", "sift"]}, base=tmp_path)
     with pytest.raises(InputError, match="twice"):
         config_from_dict({**base, "features": ["hog", "hog"]}, base=tmp_path)
+
+
+def test_nwb_session_needs_no_video(tmp_path):
+    text = "sessions:\n  - {id: r1, animal: m1, nwb: nwb/r1.nwb, nwb_video: cam}\n"
+    s = load_config(_cfg(tmp_path, text)).sessions[0]
+    assert s.nwb == tmp_path.resolve() / "nwb" / "r1.nwb"
+    assert s.video is None and s.events is None
+    assert s.nwb_video == "cam" and s.nwb_events is None and s.nwb_trial_type == "trial_type"
+
+
+@pytest.mark.parametrize(
+    ("session", "match"),
+    [
+        ("{id: r1, animal: m1}", "session r1 has neither 'video' nor 'nwb'; give 'video: <file>'"),
+        (
+            "{id: r1, animal: m1, video: v.mp4, nwb_events: stim}",
+            "session r1 gives nwb_events but no 'nwb' file",
+        ),
+        ("{id: r1, animal: m1, nwb: r1.nwb, nwb_vidoe: cam}", "did you mean 'nwb_video'"),
+    ],
+)
+def test_bad_nwb_sessions(tmp_path, session, match):
+    with pytest.raises(InputError, match=match):
+        load_config(_cfg(tmp_path, f"sessions:\n  - {session}\n"))
