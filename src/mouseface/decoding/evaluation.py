@@ -59,6 +59,9 @@ __all__ = [
     "frame_data",
     "frame_predictions",
     "trial_votes",
+    "window_votes",
+    "as_changed_labels",
+    "FALLBACK_SHARE",
     "level_table",
     "decode_frames",
     "summary_numbers",
@@ -292,10 +295,65 @@ def frame_predictions(d: FrameData, name: str, scheme: str, st: DecodeSettings) 
         return cross_validate(lambda: st.decoder(name), d.X, d.y, _splits(d, scheme, st))
 
 
+FALLBACK_SHARE = 0.25
+"""A trial none of whose response-window frames passed the gate is named by this share of its
+window's frames with the largest change (label-free), read by the classifier behind the gate."""
+
+
+def window_votes(
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    changed: np.ndarray,
+    *,
+    as_changed: np.ndarray | None = None,
+    change_z: np.ndarray | None = None,
+) -> np.ndarray:
+    """Vote counts of one trial window over ``labels``.
+
+    The changed frames vote with their predictions. When none changed and ``as_changed`` is
+    given, the :data:`FALLBACK_SHARE` of the window's frames with the largest ``change_z`` vote
+    with ``as_changed`` (what the classifier behind the gate calls them): a stimulus trial is
+    named by the frames where the face moved most, even when the movement stayed below the
+    gate (on real faces of unseen animals most trials do; ``docs/validation.md``). Nothing
+    about the trial's label selects the frames. Without ``as_changed`` such a trial is
+    ``neutral``.
+
+    Parameters
+    ----------
+    labels : ndarray of str, shape (k,)
+        Sorted class names, containing ``neutral``.
+    predicted, changed, as_changed, change_z : ndarray, shape (m,)
+        The window's frames: gated prediction, above the gate, classifier label without the
+        gate, change z-score.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,)
+        Votes per label (``neutral`` = 1 when nothing voted).
+    """
+    labels = np.asarray(labels, dtype=object).astype(str)
+    changed = np.asarray(changed, bool)
+    votes = np.asarray(predicted, dtype=object)[changed].astype(str)
+    if len(votes) == 0 and as_changed is not None and len(as_changed):
+        k = max(1, int(np.ceil(FALLBACK_SHARE * len(as_changed))))
+        top = np.argsort(-np.asarray(change_z, dtype=np.float64), kind="stable")[:k]
+        votes = np.asarray(as_changed, dtype=object)[top].astype(str)
+    counts = np.array([(votes == c).sum() for c in labels], dtype=np.float64)
+    if counts.sum() == 0:
+        counts[int(np.flatnonzero(labels == NEUTRAL)[0])] = 1.0
+    return counts
+
+
 def trial_votes(
-    cluster: np.ndarray, predicted: np.ndarray, changed: np.ndarray, classes: Sequence
+    cluster: np.ndarray,
+    predicted: np.ndarray,
+    changed: np.ndarray,
+    classes: Sequence,
+    *,
+    as_changed: np.ndarray | None = None,
+    change_z: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each trial named by the majority of its changed frames (``neutral`` when none changed).
+    """Each trial named by the majority of its changed frames (see :func:`window_votes`).
 
     Parameters
     ----------
@@ -307,25 +365,45 @@ def trial_votes(
         Frames above the gate.
     classes : sequence
         Class order for the vote fractions.
+    as_changed, change_z : ndarray, shape (n,), optional
+        The classifier's label of each frame without the gate and its change z-score: a
+        trial with no changed frame is named by its most changed frames.
 
     Returns
     -------
     trials : ndarray, shape (t,)
         Sorted unique clusters.
     votes : ndarray of float64, shape (t, k)
-        Fraction of each trial's changed frames predicted as each class (``neutral`` = 1
-        when no frame changed). The trial's call is the first class with the most votes.
+        Fraction of each trial's votes for each class. The trial's call is the first class
+        with the most votes.
     """
     cl = np.asarray(cluster).astype(str)
     uniq, inv = np.unique(cl, return_inverse=True)
     labels = np.asarray(classes, dtype=object).astype(str)
-    code = np.searchsorted(labels, np.asarray(predicted, dtype=object).astype(str))
-    ch = np.asarray(changed, bool)
     counts = np.zeros((len(uniq), len(labels)))
-    np.add.at(counts, (inv[ch], code[ch]), 1.0)
-    none = counts.sum(axis=1) == 0
-    counts[none, int(np.flatnonzero(labels == NEUTRAL)[0])] = 1.0
+    for t in range(len(uniq)):
+        m = inv == t
+        counts[t] = window_votes(
+            labels,
+            np.asarray(predicted, dtype=object)[m],
+            np.asarray(changed, bool)[m],
+            as_changed=None if as_changed is None else np.asarray(as_changed, dtype=object)[m],
+            change_z=None if change_z is None else np.asarray(change_z)[m],
+        )
     return uniq, counts / counts.sum(axis=1, keepdims=True)
+
+
+def as_changed_labels(d: FrameData, oof: OutOfFold) -> np.ndarray | None:
+    """Each out-of-fold row's label from its fold's classifier without the gate (None when the
+    decoders are not gated)."""
+    out = np.empty(len(oof.index), dtype=object)
+    for fold, est in oof.estimators.items():
+        if not hasattr(est, "predict_changed"):
+            return None
+        m = oof.fold == fold
+        if m.any():
+            out[m] = est.predict_changed(d.X[oof.index[m]])
+    return out
 
 
 def level_table(d: FrameData, oof: OutOfFold) -> pd.DataFrame:
@@ -344,12 +422,18 @@ def level_table(d: FrameData, oof: OutOfFold) -> pd.DataFrame:
     parts = [base[ev].assign(level="frame"), base.assign(level="frame_all")]
     classes = np.array(sorted(set(oof.classes.astype(str)) | {NEUTRAL}), dtype=object)
     resp = d.response[idx]
+    as_changed = as_changed_labels(d, oof)
     for fold in np.unique(oof.fold):
         m = resp & (oof.fold == fold)
         if not m.any():
             continue
         trials, votes = trial_votes(
-            base["cluster"][m], oof.predicted[m], d.changed[idx][m], classes
+            base["cluster"][m],
+            oof.predicted[m],
+            d.changed[idx][m],
+            classes,
+            as_changed=None if as_changed is None else as_changed[m],
+            change_z=d.X[idx, 0][m],
         )
         first = base[m].drop_duplicates("cluster").set_index("cluster").loc[trials]
         parts.append(

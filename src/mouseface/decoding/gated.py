@@ -95,6 +95,16 @@ class ChangeGatedClassifier(ClassifierMixin, BaseEstimator):
             out[up] = self.estimator_.predict(X[up, 1:])
         return out
 
+    def predict_changed(self, X: np.ndarray) -> np.ndarray:
+        """Labels the wrapped classifier gives every row as if it were above the gate, shape (n,).
+
+        Used to name a trial none of whose frames passed the gate by its most changed frames
+        (:func:`mouseface.decoding.evaluation.window_votes`).
+        """
+        check_is_fitted(self)
+        X = np.asarray(X, dtype=np.float64)
+        return np.asarray(self.estimator_.predict(X[:, 1:]), dtype=object)
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n, k) in ``classes_`` order.
 

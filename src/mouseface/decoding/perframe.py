@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from mouseface.decoding.evaluation import FrameData, OutOfFold, level_table
+from mouseface.decoding.evaluation import FrameData, OutOfFold, level_table, window_votes
 from mouseface.decoding.metrics import scores
 from mouseface.expression.frameset import SessionNeutral
 
@@ -29,13 +29,13 @@ def predict_every_frame(
     neutral: SessionNeutral,
     estimator: BaseEstimator,
     classes: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Predictions and probabilities of every frame of a session.
 
     Parameters
     ----------
     hog : ndarray or zarr array, shape (n, d)
-        The session's HOG rows, read in blocks.
+        The session's feature rows, read in blocks.
     neutral : SessionNeutral
         The session's per-frame neutral prototypes and change z-scores.
     estimator : estimator
@@ -47,9 +47,14 @@ def predict_every_frame(
     -------
     predicted : ndarray of object, shape (n,)
     proba : ndarray of float32, shape (n, k)
+    as_changed : ndarray of object, shape (n,), or None
+        The label the classifier behind the gate gives each frame (None for an ungated
+        estimator); see :func:`~mouseface.decoding.evaluation.window_votes`.
     """
     n = hog.shape[0]
     predicted = np.empty(n, dtype=object)
+    gated = hasattr(estimator, "predict_changed")
+    as_changed = np.empty(n, dtype=object) if gated else None
     proba = np.zeros((n, len(classes)), dtype=np.float32)
     cols = np.searchsorted(classes, np.asarray(estimator.classes_, dtype=object))
     for lo in range(0, n, _BLOCK):
@@ -58,7 +63,9 @@ def predict_every_frame(
         X = np.hstack([neutral.change_z[lo:hi, None], feats.astype(np.float64)])
         predicted[lo:hi] = estimator.predict(X)
         proba[lo:hi, cols] = estimator.predict_proba(X)
-    return predicted, proba
+        if as_changed is not None:
+            as_changed[lo:hi] = estimator.predict_changed(X)
+    return predicted, proba, as_changed
 
 
 def trial_calls(
@@ -69,6 +76,9 @@ def trial_calls(
     changed: np.ndarray,
     usable: np.ndarray,
     classes: np.ndarray,
+    *,
+    as_changed: np.ndarray | None = None,
+    change_z: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each trial named by the majority of its changed response-window frames.
 
@@ -87,27 +97,33 @@ def trial_calls(
     usable : ndarray of bool, shape (n,)
         Frames without a quality flag (all of a window's frames are used when none is).
     classes : ndarray, shape (k,), sorted, containing ``neutral``
+    as_changed, change_z : ndarray, shape (n,), optional
+        Every frame's label without the gate and its change z-score: a trial with no changed
+        frame is then named by its most changed frames
+        (:func:`~mouseface.decoding.evaluation.window_votes`), otherwise ``neutral``.
 
     Returns
     -------
     call : ndarray of object, shape (t,)
-        ``neutral`` when no frame of the window changed; None when the window has no frame.
+        None when the window has no frame.
     share : ndarray of float64, shape (t, k)
-        Fraction of the changed frames called each class (neutral 1 when none changed).
+        Fraction of the votes for each class.
     """
     labels = np.asarray(classes, dtype=object).astype(str)
     call = np.full(len(onsets), None, dtype=object)
     share = np.full((len(onsets), len(labels)), np.nan)
-    neutral = int(np.flatnonzero(labels == "neutral")[0])
     for i, onset in enumerate(np.asarray(onsets, dtype=np.float64)):
         m = (times >= onset + response[0]) & (times < onset + response[1])
         if not m.any():
             continue
         m = m & usable if (m & usable).any() else m
-        votes = np.asarray(predicted[m & changed], dtype=object).astype(str)
-        counts = np.array([(votes == c).sum() for c in labels], dtype=np.float64)
-        if counts.sum() == 0:
-            counts[neutral] = 1.0
+        counts = window_votes(
+            labels,
+            predicted[m],
+            changed[m],
+            as_changed=None if as_changed is None else as_changed[m],
+            change_z=None if change_z is None else change_z[m],
+        )
         share[i] = counts / counts.sum()
         call[i] = labels[int(np.argmax(counts))]
     return call, share

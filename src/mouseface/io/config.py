@@ -251,6 +251,13 @@ class ProjectConfig(BaseModel):
             seen.add(s.id)
         if len(set(self.features)) != len(self.features):
             raise ValueError(f"features lists a set twice: {list(self.features)}")
+        if tuple(self.features) == ("flow",):
+            raise ValueError(
+                "flow alone cannot be read out: change and strength are correlations with the "
+                "neutral face and the prototypes, and the neutral flow is ~0 (on the DER mosaics "
+                "flow alone gave Spearman(intensity, response) of -0.2 to -0.3); use "
+                "features: [hog, flow]"
+            )
         if "neutral" in self.emotions.values():
             raise ValueError("'neutral' is the baseline class and cannot be a stimulus's emotion")
         return self

@@ -232,11 +232,13 @@ def apply_library(
     change_z = robust_z(change, change[use])
     decoder = library_decoder(lib)
     predicted = np.empty(n, dtype=object)
+    as_changed = np.empty(n, dtype=object)
     proba = np.zeros((n, len(decoder.classes_)))
     for i in range(0, n, ROWS):
         block = hog_arr[i : i + ROWS].astype(np.float64) - neutral
         X = np.hstack([change_z[i : i + len(block), None], block])
         predicted[i : i + len(block)] = decoder.predict(X)
+        as_changed[i : i + len(block)] = decoder.predict_changed(X)
         proba[i : i + len(block)] = decoder.predict_proba(X)
     frames = pd.DataFrame({"frame": np.arange(n), "time": times, "motion": res.motion,
                            "good": good, "change": change, "change_z": change_z})  # fmt: skip
@@ -252,7 +254,7 @@ def apply_library(
     if ev is not None:
         changed = change_z > decoder.threshold
         trials = _trials(ev, times, change, strength, emotions, good, masks, predicted, lib,
-                         changed, decoder.classes_)  # fmt: skip
+                         changed, decoder.classes_, as_changed, change_z)  # fmt: skip
         write_parquet_atomic(out / "trials.parquet", trials)
     write_json_atomic(
         out / "library_apply.json",
@@ -265,7 +267,19 @@ def apply_library(
 
 
 def _trials(
-    ev, times, change, strength, emotions, good, masks, predicted, lib, changed, classes
+    ev,
+    times,
+    change,
+    strength,
+    emotions,
+    good,
+    masks,
+    predicted,
+    lib,
+    changed,
+    classes,
+    as_changed,
+    change_z,
 ) -> pd.DataFrame:  # noqa: ANN001
     table = trial_table(
         ev, times, change, {e: strength[:, j] for j, e in enumerate(emotions)}, good=good,
@@ -274,7 +288,8 @@ def _trials(
     table.insert(2, "emotion", [lib.stimuli.get(t, t) for t in ev["trial_type"]])
     windows = tuple((lib.windows or {}).get("response", (0.0, 2.0)))
     call, _ = trial_calls(
-        times, ev["onset"].to_numpy(float), windows, predicted, changed, good, classes
-    )
+        times, ev["onset"].to_numpy(float), windows, predicted, changed, good, classes,
+        as_changed=as_changed, change_z=change_z,
+    )  # fmt: skip
     table["predicted"] = call
     return table

@@ -242,7 +242,7 @@ def decoding_dataset(
         neutral = fs.frames.get(s.id)
         if neutral is None:
             continue
-        pred, proba = predict_every_frame(hog, neutral, est, classes)
+        pred, proba, as_changed = predict_every_frame(hog, neutral, est, classes)
         frames["predicted"] = pred.astype(str)
         for j, c in enumerate(classes):
             frames[f"p_{c}"] = proba[:, j]
@@ -259,6 +259,8 @@ def decoding_dataset(
             neutral.change_z > st.threshold,
             usable,
             classes,
+            as_changed=as_changed,
+            change_z=neutral.change_z,
         )
         trials.loc[mine, "predicted"] = call
         for j, c in enumerate(classes):

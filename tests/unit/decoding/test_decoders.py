@@ -6,7 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
 from mouseface.decoding import PrototypeClassifier, make_decoder
-from mouseface.decoding.evaluation import FrameData, cross_validate
+from mouseface.decoding.evaluation import FrameData, cross_validate, trial_votes
 from mouseface.decoding.metrics import permuted_balanced_accuracy, scores
 from mouseface.decoding.perframe import decoding_table, trial_calls
 from mouseface.decoding.splits import cv_splits
@@ -141,6 +141,31 @@ def test_trial_calls_majority_of_changed_frames():
     assert call.tolist() == ["neutral", "pain", None]  # no changed frame; 5 pain vs 4 joy; none
     np.testing.assert_allclose(share[0], [0, 1, 0])
     np.testing.assert_allclose(share[1], [4 / 9, 0, 5 / 9])
+    # with the labels behind the gate, the first trial (nothing changed) is named by its most
+    # changed quarter of frames (ceil 2.5 = 3): frames 7 and 9 (joy), then frame 0 (pain)
+    as_changed = np.array(["pain"] * 7 + ["joy", "pain", "joy"] + ["pain"] * 10, dtype=object)
+    z = np.zeros(20)
+    z[[7, 9]] = [4.0, 3.0]
+    call, share = trial_calls(
+        times, np.array([0.0, 1.0]), (0.0, 1.0), pred, changed, np.ones(20, bool),
+        np.array(["joy", "neutral", "pain"], dtype=object), as_changed=as_changed, change_z=z,
+    )  # fmt: skip
+    assert call.tolist() == ["joy", "pain"]  # the changed trial keeps its gated majority
+    np.testing.assert_allclose(share[0], [2 / 3, 0, 1 / 3])  # 3 of 10 frames: joy, joy, pain
+
+
+def test_trial_votes_use_the_same_rule_as_trial_calls():
+    labels = np.array(["joy", "neutral", "pain"], dtype=object)
+    cluster = np.array(["a"] * 8 + ["b"] * 8)
+    pred = np.array(["neutral"] * 8 + ["neutral"] * 5 + ["pain"] * 3, dtype=object)
+    changed = np.array([False] * 13 + [True] * 3)
+    as_changed = np.array(["pain"] * 6 + ["joy"] * 2 + ["joy"] * 8, dtype=object)
+    z = np.r_[np.zeros(6), 2.0, 1.0, np.zeros(8)]
+    trials, votes = trial_votes(cluster, pred, changed, labels, as_changed=as_changed, change_z=z)
+    assert trials.tolist() == ["a", "b"]
+    np.testing.assert_allclose(votes, [[1, 0, 0], [0, 0, 1]])  # a: top 2 of 8 are joy
+    _, plain = trial_votes(cluster, pred, changed, labels)
+    np.testing.assert_allclose(plain, [[0, 1, 0], [0, 0, 1]])  # without: a is neutral
 
 
 def test_decoding_table_counts_match_tests():

@@ -91,6 +91,8 @@ def test_feature_sets_and_the_paper_preset(tmp_path: Path):
         config_from_dict({**base, "features": ["hog", "sift"]}, base=tmp_path)
     with pytest.raises(InputError, match="twice"):
         config_from_dict({**base, "features": ["hog", "hog"]}, base=tmp_path)
+    with pytest.raises(InputError, match=r"flow alone.*features: \[hog, flow\]"):
+        config_from_dict({**base, "features": ["flow"]}, base=tmp_path)
 
 
 def test_nwb_session_needs_no_video(tmp_path):
