@@ -23,6 +23,9 @@ from mouseface.errors import InputError
 __all__ = [
     "HogParams",
     "FlowParams",
+    "KeypointParams",
+    "KEYPOINT_GROUPS",
+    "PoseConfig",
     "FEATURE_SETS",
     "PAPER_HOG",
     "NeuralConfig",
@@ -99,6 +102,62 @@ class FlowParams(BaseModel):
     weight: float = Field(0.05, gt=0)
 
 
+#: Keypoint feature groups (:data:`mouseface.features.keypoints.FEATURE_GROUPS`; io/ does not
+#: import features/, a unit test holds the two lists equal).
+KEYPOINT_GROUPS = ("ear", "eye", "nose", "mouth", "whisker_pad")
+
+
+class KeypointParams(BaseModel):
+    """Keypoint features (:mod:`mouseface.features.keypoints`) from the sessions' pose files.
+
+    ``groups``: feature groups (ear angle and ear-eye distance, eye opening, nose, mouth and
+    whisker-pad position, all in head units). ``weight``: factor on the keypoint features when
+    they are stacked beside other feature sets; the default was chosen on synthetic data
+    (``docs/features.md``) so that keypoints carry a comparable share of a frame's change.
+    """
+
+    model_config = _STRICT
+    groups: tuple[Literal["ear", "eye", "nose", "mouth", "whisker_pad"], ...] = Field(
+        KEYPOINT_GROUPS, min_length=1
+    )
+    weight: float = Field(0.1, gt=0)
+
+    @field_validator("groups")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"keypoints.groups lists a group twice: {list(v)}")
+        return v
+
+
+class PoseConfig(BaseModel):
+    """A session's pose-estimation file (DeepLabCut, SLEAP or Lightning Pose, read with
+    ``movement``; :func:`mouseface.io.pose.read_pose`).
+
+    ``path``: the file (one row per video frame); ``software``: ``DeepLabCut``, ``SLEAP`` or
+    ``LightningPose`` when the file type does not tell; ``individual``: the animal in a
+    multi-animal file; ``confidence_threshold``: points below it are dropped and gaps of up to
+    ``max_gap`` frames interpolated; ``fps``: the pose file's nominal frame rate, checked against
+    the video's timestamps (none: not checked, the video's times are used); ``aliases``:
+    ``{name in the file: our name}`` (our names: nose, eye_front, eye_back, eye_top, eye_bottom,
+    ear_base, ear_tip, mouth, whisker_pad).
+    """
+
+    model_config = _STRICT
+    path: Path
+    software: str | None = None
+    individual: str | None = None
+    confidence_threshold: float | None = Field(0.6, ge=0, le=1)
+    max_gap: int | None = Field(5, ge=0)
+    fps: float | None = Field(None, gt=0)
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_only(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str | Path) else v
+
+
 #: Feature sets a run can compute: ``hog`` and ``flow`` from the video, ``keypoints`` from a
 #: session's pose file.
 FEATURE_SETS = ("hog", "flow", "keypoints")
@@ -155,6 +214,8 @@ class SessionConfig(BaseModel):
     target ``sham``); a session with ``opto`` and no ``events`` is an optogenetics session: its
     epochs are not emotion trials, the face is read with its animal's prototypes and the
     stimulation's effect goes to ``opto.parquet``.
+    ``pose``: the session's pose file (:class:`PoseConfig`, or just its path), needed when the
+    project's ``features`` include ``keypoints``.
     """
 
     model_config = _STRICT
@@ -166,6 +227,7 @@ class SessionConfig(BaseModel):
     state: str | None = None
     neural: NeuralConfig | None = None
     opto: Path | None = None
+    pose: PoseConfig | None = None
     subject: str | None = None
     """the real individual behind an animal; animals of one subject are held out together in
     cross-validation; defaults to animal"""
@@ -192,6 +254,7 @@ class ProjectConfig(BaseModel):
     )
     hog: HogParams = HogParams()
     flow: FlowParams = FlowParams()
+    keypoints: KeypointParams = KeypointParams()
     stabilise: bool = False
     align_sessions: bool = False
     prototype_frames: int = Field(10, ge=1)
@@ -213,6 +276,14 @@ class ProjectConfig(BaseModel):
             seen.add(s.id)
         if len(set(self.features)) != len(self.features):
             raise ValueError(f"features lists a set twice: {list(self.features)}")
+        if "keypoints" in self.features:
+            lacking = [s.id for s in self.sessions if s.pose is None]
+            if lacking:
+                raise ValueError(
+                    f"features include keypoints but session(s) {', '.join(lacking)} have no "
+                    "pose file; add 'pose: <file.h5>' (DeepLabCut, SLEAP or Lightning Pose) to "
+                    "each of them, or remove keypoints from 'features'"
+                )
         if "neutral" in self.emotions.values():
             raise ValueError("'neutral' is the baseline class and cannot be a stimulus's emotion")
         return self
@@ -274,6 +345,8 @@ def config_from_dict(
     sessions = []
     for s in cfg.sessions:
         update = {k: _resolve(getattr(s, k), base) for k in ("video", "events", "opto")}
+        if s.pose is not None:
+            update["pose"] = s.pose.model_copy(update={"path": _resolve(s.pose.path, base)})
         if s.neural is not None:
             update["neural"] = s.neural.model_copy(
                 update={k: _resolve(getattr(s.neural, k), base) for k in ("path", "sync")}

@@ -504,6 +504,8 @@ def _write_provenance(
         inputs[str(s.cfg.video)] = s.video_sha256
         if s.cfg.events is not None:
             inputs[str(s.cfg.events)] = s.events_sha256
+        if s.pose_sha256 is not None:
+            inputs[str(s.cfg.pose.path)] = s.pose_sha256
     face_w = cfg.hog.face_width
     target = sessions[0].inputs.face_target
     prov = {
