@@ -348,6 +348,7 @@ def generate_dataset(
                 fps=fps,
                 rng=np.random.default_rng([seed, POSE_SALT, a_i, s_i]),
                 paw=tl.paw,
+                jitter=1.5 * k,
             )
             tr = plan.trials.copy()
             tr.insert(0, "session", plan.id)

@@ -11,8 +11,9 @@ synthetic ``mouseface.yaml`` can name them as each session's ``pose`` without al
   eyelid points together.
 
 :func:`write_synthetic_pose` adds what a trained pose network gives: Gaussian jitter of every
-point (``jitter`` px), a few random low-confidence points displaced further, and low confidence
-on the snout points while a grooming paw covers them.
+point (``jitter`` px; the generator uses 1.5 px on its default 240 x 320 frame and scales it with
+the frame, as a network's error scales with the face), a few random low-confidence points
+displaced further, and low confidence on the snout points while a grooming paw covers them.
 """
 
 from __future__ import annotations

@@ -366,6 +366,7 @@ def write_real_sessions(
                 fps=fps,
                 rng=np.random.default_rng([seed, POSE_SALT, i, s_i]),
                 paw=tl.paw,
+                jitter=1.5 * k,
             )
             tr = plan.trials.copy()
             tr.insert(0, "session", plan.id)
