@@ -128,5 +128,11 @@ def test_keypoints_alone(data: Path, tmp_path: Path):
     res = _run(config, out)
     assert res.exit_code == 0, res.output
     assert _check_run(out, ["keypoints"]) == N_KP
-    g = open_store(next((out / "sessions").iterdir()) / "features.zarr")
-    assert "hog" not in g
+    sid = sorted(p.name for p in (out / "sessions").iterdir())[0]
+    assert "hog" not in open_store(out / "sessions" / sid / "features.zarr")
+    # the overlay video draws HOG glyphs: without a stored hog it computes them
+    res = CliRunner().invoke(
+        app, ["overlay", str(out), "--session", sid, "--start", "0", "--end", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (out / "sessions" / sid / "overlay.mp4").stat().st_size > 0
