@@ -158,9 +158,9 @@ def keypoint_features(
         raise InputError(
             f"{source}: keypoint(s) {', '.join(missing)} needed by the feature groups "
             f"{', '.join(groups)} are missing (keypoints given: {have}); map your names onto "
-            f"these with aliases, e.g. {{'YourName': '{missing[0]}'}} ('pose_aliases' in "
-            "mouseface.yaml), or leave out the groups that need them (see "
-            "mouseface.features.keypoints.FEATURE_GROUPS)"
+            f"these with aliases, e.g. {{'YourName': '{missing[0]}'}} (pose: {{aliases: ...}} in "
+            "mouseface.yaml), or leave out the groups that need them (keypoints: {groups: "
+            "[...]} in mouseface.yaml; see mouseface.features.keypoints.FEATURE_GROUPS)"
         )
 
     def kp(name: str) -> np.ndarray:

@@ -24,6 +24,9 @@ from mouseface.errors import InputError
 __all__ = [
     "HogParams",
     "FlowParams",
+    "KeypointParams",
+    "KEYPOINT_GROUPS",
+    "PoseConfig",
     "FEATURE_SETS",
     "PAPER_HOG",
     "NeuralConfig",
@@ -100,6 +103,66 @@ class FlowParams(BaseModel):
     weight: float = Field(0.05, gt=0)
 
 
+#: Keypoint feature groups (:data:`mouseface.features.keypoints.FEATURE_GROUPS`; io/ does not
+#: import features/, a unit test holds the two lists equal).
+KEYPOINT_GROUPS = ("ear", "eye", "nose", "mouth", "whisker_pad")
+
+
+class KeypointParams(BaseModel):
+    """Keypoint features (:mod:`mouseface.features.keypoints`) from the sessions' pose files.
+
+    ``groups``: feature groups (ear angle and ear-eye distance, eye opening, nose, mouth and
+    whisker-pad position, all in head units). ``weight``: factor on the keypoint features when
+    they are stacked beside other feature sets. The default, 8, gives keypoints the same share
+    of a frame's change as HOG: on development data (synthetic real faces, seed 1) the mean
+    squared deviation from the neutral face over response frames was 3.20 for HOG (default
+    parameters) and 0.0496 for keypoints, sqrt(3.20 / 0.0496) = 8.0 (``docs/features.md``;
+    it grows with the number of HOG cells: recompute it with ``docs/scripts/feature_sets.py
+    --energy`` when the HOG differs).
+    """
+
+    model_config = _STRICT
+    groups: tuple[Literal["ear", "eye", "nose", "mouth", "whisker_pad"], ...] = Field(
+        KEYPOINT_GROUPS, min_length=1
+    )
+    weight: float = Field(8.0, gt=0)
+
+    @field_validator("groups")
+    @classmethod
+    def _distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"keypoints.groups lists a group twice: {list(v)}")
+        return v
+
+
+class PoseConfig(BaseModel):
+    """A session's pose-estimation file (DeepLabCut, SLEAP or Lightning Pose, read with
+    ``movement``; :func:`mouseface.io.pose.read_pose`).
+
+    ``path``: the file (one row per video frame); ``software``: ``DeepLabCut``, ``SLEAP`` or
+    ``LightningPose`` when the file type does not tell; ``individual``: the animal in a
+    multi-animal file; ``confidence_threshold``: points below it are dropped and gaps of up to
+    ``max_gap`` frames interpolated; ``fps``: the pose file's nominal frame rate, checked against
+    the video's timestamps (none: not checked, the video's times are used); ``aliases``:
+    ``{name in the file: our name}`` (our names: nose, eye_front, eye_back, eye_top, eye_bottom,
+    ear_base, ear_tip, mouth, whisker_pad).
+    """
+
+    model_config = _STRICT
+    path: Path
+    software: str | None = None
+    individual: str | None = None
+    confidence_threshold: float | None = Field(0.6, ge=0, le=1)
+    max_gap: int | None = Field(5, ge=0)
+    fps: float | None = Field(None, gt=0)
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_only(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str | Path) else v
+
+
 #: Feature sets a run can compute: ``hog`` and ``flow`` from the video, ``keypoints`` from a
 #: session's pose file.
 FEATURE_SETS = ("hog", "flow", "keypoints")
@@ -167,6 +230,9 @@ class SessionConfig(BaseModel):
     times moved onto the video clock: NWB time minus the NWB time of the first video frame).
     An explicit ``video`` or ``events`` wins over the NWB's (an explicit ``video`` keeps its own
     frame times). A session needs ``video`` or ``nwb``.
+
+    ``pose``: the session's pose file (:class:`PoseConfig`, or just its path), needed when the
+    project's ``features`` include ``keypoints``.
     """
 
     model_config = _STRICT
@@ -186,6 +252,7 @@ class SessionConfig(BaseModel):
     state: str | None = None
     neural: NeuralConfig | None = None
     opto: Path | None = None
+    pose: PoseConfig | None = None
     subject: str | None = None
     """the real individual behind an animal; animals of one subject are held out together in
     cross-validation; defaults to animal"""
@@ -230,6 +297,7 @@ class ProjectConfig(BaseModel):
     )
     hog: HogParams = HogParams()
     flow: FlowParams = FlowParams()
+    keypoints: KeypointParams = KeypointParams()
     stabilise: bool = False
     align_sessions: bool = False
     prototype_frames: int = Field(10, ge=1)
@@ -258,6 +326,14 @@ class ProjectConfig(BaseModel):
                 "flow alone gave Spearman(intensity, response) of -0.2 to -0.3); use "
                 "features: [hog, flow]"
             )
+        if "keypoints" in self.features:
+            lacking = [s.id for s in self.sessions if s.pose is None]
+            if lacking:
+                raise ValueError(
+                    f"features include keypoints but session(s) {', '.join(lacking)} have no "
+                    "pose file; add 'pose: <file.h5>' (DeepLabCut, SLEAP or Lightning Pose) to "
+                    "each of them, or remove keypoints from 'features'"
+                )
         if "neutral" in self.emotions.values():
             raise ValueError("'neutral' is the baseline class and cannot be a stimulus's emotion")
         return self
@@ -319,6 +395,8 @@ def config_from_dict(
     sessions = []
     for s in cfg.sessions:
         update = {k: _resolve(getattr(s, k), base) for k in ("video", "events", "opto", "nwb")}
+        if s.pose is not None:
+            update["pose"] = s.pose.model_copy(update={"path": _resolve(s.pose.path, base)})
         if s.neural is not None:
             update["neural"] = s.neural.model_copy(
                 update={k: _resolve(getattr(s.neural, k), base) for k in ("path", "sync")}

@@ -201,7 +201,7 @@ def _load(path: Path, source: str) -> Any:
     except _ERRORS as exc:
         raise InputError(
             f"{path}: cannot be read as a {source} pose file ({type(exc).__name__}: {exc}); "
-            "give the file the software wrote, or name the software (pose_software in "
+            "give the file the software wrote, or name the software (pose: {software: ...} in "
             "mouseface.yaml)"
         ) from exc
 
@@ -214,7 +214,7 @@ def _one_individual(ds: Any, path: Path, individual: str | None) -> tuple[Any, A
         if len(names) > 1:
             raise InputError(
                 f"{path}: the pose file tracks {len(names)} animals ({', '.join(names)}); name "
-                "the one whose face is analysed (individual / 'pose_individual' in mouseface.yaml)"
+                "the one whose face is analysed (pose: {individual: ...} in mouseface.yaml)"
             )
         individual = names[0]
     elif individual not in names:

@@ -506,6 +506,8 @@ def _write_provenance(
             inputs[str(s.cfg.events)] = s.events_sha256
         if s.nwb is not None:
             inputs[str(s.nwb.path)] = s.nwb.sha256
+        if s.pose_sha256 is not None:
+            inputs[str(s.cfg.pose.path)] = s.pose_sha256
     face_w = cfg.hog.face_width
     target = sessions[0].inputs.face_target
     prov = {

@@ -25,6 +25,7 @@ from mouseface.expression.prototypes import pearson_matrix, pearson_rows, sessio
 from mouseface.expression.trials import good_or_all, trial_table, window_masks
 from mouseface.face.roi import check_roi, propose_roi
 from mouseface.features.extract import VIDEO_FEATURE_SETS, common_face_size, extract_features
+from mouseface.features.keypoint_store import add_keypoints, check_pose
 from mouseface.features.motion import motion_outliers
 from mouseface.io.config import ProjectConfig, SessionConfig, trial_emotion
 from mouseface.io.events import check_events_in_video, read_events
@@ -86,6 +87,8 @@ class SessionInputs:
         :func:`register_sessions`.
     face_target : (int, int) or None
         (h, w) every face crop is resized to before HOG (set by :func:`size_faces`).
+    pose_sha256 : str or None
+        Hash of the session's pose file when the run's features include ``keypoints``.
     laser : DataFrame or None
         The checked laser-epoch table (:func:`mouseface.neural.laser.read_laser_table`) of a
         session with ``opto``. In an optogenetics-only session (``opto`` and no ``events``) the
@@ -106,6 +109,7 @@ class SessionInputs:
     face_target: tuple[int, int] | None = None
     laser: pd.DataFrame | None = None
     nwb: NWBInputs | None = None
+    pose_sha256: str | None = None
 
     @property
     def opto_only(self) -> bool:
@@ -383,7 +387,31 @@ def validate_session(
         ),
         laser=laser,
         nwb=nwb,
+        pose_sha256=_check_pose(sc, cfg, info),
     )
+
+
+def _check_pose(sc: SessionConfig, cfg: ProjectConfig, info: VideoInfo) -> str | None:
+    """SHA256 of the session's pose file when keypoints are used, after checking it against the
+    video's announced frame count and the keypoints the groups need (InputError)."""
+    if "keypoints" not in cfg.features or sc.pose is None:
+        return None
+    p = sc.pose
+    if not p.path.is_file():
+        raise InputError(
+            f"session {sc.id}: pose file {p.path} not found; check the session's 'pose' "
+            "path in mouseface.yaml (relative paths start at the config's folder)"
+        )
+    check_pose(
+        p.path,
+        n_frames=info.frames_announced,
+        groups=cfg.keypoints.groups,
+        software=p.software,
+        individual=p.individual,
+        aliases=p.aliases,
+        fps=p.fps,
+    )
+    return sha256_file(p.path)
 
 
 def laser_events(laser: pd.DataFrame, *, state: str | None = None) -> pd.DataFrame:
@@ -477,6 +505,7 @@ def _params_key(s: SessionInputs, cfg: ProjectConfig) -> str:
         "hog": cfg.hog.model_dump(),
         "features": list(cfg.features),
         "flow": cfg.flow.model_dump() if "flow" in cfg.features else None,
+        "keypoints": _keypoint_key(s, cfg),
         "stabilise": cfg.stabilise,
         "fps": cfg.fps,
         "registration": s.registration,
@@ -486,6 +515,35 @@ def _params_key(s: SessionInputs, cfg: ProjectConfig) -> str:
         params["frame_times"] = s.nwb.frame_times_key  # the store's times come from the NWB
     blob = json.dumps(params, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _keypoint_key(s: SessionInputs, cfg: ProjectConfig) -> dict | None:
+    """What the keypoint features depend on: the pose file's hash and every keypoint option."""
+    if "keypoints" not in cfg.features or s.cfg.pose is None:
+        return None
+    pose = s.cfg.pose.model_dump(mode="json", exclude={"path"})
+    return {"pose": s.pose_sha256, **pose, **cfg.keypoints.model_dump(mode="json")}
+
+
+def _write_keypoints(s: SessionInputs, cfg: ProjectConfig, store: Path) -> None:
+    """Add the session's keypoint features to ``store`` (a store being written)."""
+    p = s.cfg.pose
+    if p is None:  # the config validation requires a pose file with keypoints
+        raise InputError(f"session {s.cfg.id}: features include keypoints but it has no 'pose'")
+    add_keypoints(
+        store,
+        p.path,
+        feature_sets=cfg.features,
+        weight=cfg.keypoints.weight,
+        groups=cfg.keypoints.groups,
+        software=p.software,
+        individual=p.individual,
+        confidence_threshold=p.confidence_threshold,
+        max_gap=p.max_gap,
+        fps=p.fps,
+        aliases=p.aliases,
+        attrs={"pose_sha256": s.pose_sha256},
+    )
 
 
 def _frame_transform(s: SessionInputs, cfg: ProjectConfig) -> Callable | None:
@@ -557,8 +615,8 @@ def extract_session(
     out : Path
         Output folder.
     resume : bool
-        Reuse the store when its ``params_key`` matches (same video, ROI, HOG, registration,
-        face size).
+        Reuse the store when its ``params_key`` matches (same video, ROI, feature sets and
+        their parameters, pose file, registration, face size).
     n_jobs : int
         HOG threads.
     progress : callable, optional
@@ -604,6 +662,9 @@ def extract_session(
             # before the new store replaces an earlier one: a video that broke before its
             # last trial fails here and leaves the earlier store as it was
             _check_store_covers_events(s, read_series(tmp))
+            if "keypoints" in cfg.features:
+                # same rule: a pose file that does not fit the video leaves the old store
+                _write_keypoints(s, cfg, tmp)
     series = read_series(store)
     if resumed:
         _check_store_covers_events(s, series)

@@ -275,7 +275,8 @@ def _glyph_grid(s: _Session, scale: float) -> tuple[int, int, int, int, bool]:
             f"HOG cell ({ppc[1]}x{ppc[0]} px); nothing to draw"
         )
     cell_px = max(3, int(round(min(ppc) * scale)))
-    stored = s.store is not None and tuple(cpb) == (1, 1)
+    # a run on features without hog (e.g. [keypoints]) stored none: recompute it
+    stored = s.store is not None and tuple(cpb) == (1, 1) and (s.store / "hog").is_dir()
     return cy, cx, n_or, cell_px, stored
 
 

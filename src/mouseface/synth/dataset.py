@@ -7,6 +7,7 @@ ground truth::
       mouseface.yaml
       videos/<session>.mp4        H.264, gray, yuv420p
       events/<session>.tsv        onset, duration, trial_type, intensity, state, trial
+      pose/<session>.h5           DeepLabCut keypoints of the face (tracking noise added)
       truth/<session>.parquet     per frame: emotion, amplitude, action units, nuisance flags
       truth/trials.parquet        per trial: session, animal, emotion, intensity, amplitude, ...
       truth/animals.parquet       per animal: anatomy traits
@@ -41,6 +42,7 @@ from mouseface.synth.anatomy import Anatomy, random_anatomy
 from mouseface.synth.faces import FaceFootage
 from mouseface.synth.neural import add_neural_data
 from mouseface.synth.opto import OPTO_SUFFIX, laser_table, plan_opto
+from mouseface.synth.pose import POSE_SALT, cartoon_keypoints, write_synthetic_pose
 from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
 from mouseface.synth.real_dataset import write_real_sessions
 from mouseface.synth.render import FaceRenderer
@@ -317,13 +319,15 @@ def generate_dataset(
         planned = []  # nothing left for the cartoon loop below
     renderers = [FaceRenderer(anatomy, size=size) for anatomy, _ in planned]
     rois = _common_rois([r.face_box for r in renderers], size) if renderers else []
-    for (anatomy, pairs), renderer, roi in zip(planned, renderers, rois, strict=True):
+    for a_i, ((anatomy, pairs), renderer, roi) in enumerate(
+        zip(planned, renderers, rois, strict=True)
+    ):
         row = asdict(anatomy)
         row |= {f"expressivity_{n}": g for n, g in zip(AU_NAMES, row.pop("expressivity"),
                                                        strict=True)}  # fmt: skip
         row["offset_x"], row["offset_y"] = row.pop("offset")
         animals.append(row)
-        for plan, rng in pairs:
+        for s_i, (plan, rng) in enumerate(pairs):
             tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
             write_video(
                 out / "videos" / f"{plan.id}.mp4",
@@ -338,6 +342,14 @@ def generate_dataset(
                 events = events.drop(columns="state")
             write_events(events, out / "events" / f"{plan.id}.tsv")
             write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
+            write_synthetic_pose(
+                out / "pose" / f"{plan.id}.h5",
+                cartoon_keypoints(renderer, tl),
+                fps=fps,
+                rng=np.random.default_rng([seed, POSE_SALT, a_i, s_i]),
+                paw=tl.paw,
+                jitter=1.5 * k,
+            )
             tr = plan.trials.copy()
             tr.insert(0, "session", plan.id)
             tr.insert(1, "animal", plan.animal)
@@ -351,6 +363,7 @@ def generate_dataset(
                     "events": f"events/{plan.id}.tsv",
                     "roi": list(roi),
                     **({"state": plan.state} if plan.state is not None else {}),
+                    "pose": f"pose/{plan.id}.h5",
                 }
             )
     trials = [tr for tr in trials if not tr["session"].str.endswith(OPTO_SUFFIX).any()]

@@ -32,6 +32,7 @@ from mouseface.synth._timeline import Timeline, _ar1, _bouts, _envelope, session
 from mouseface.synth.anatomy import Anatomy
 from mouseface.synth.faces import FaceFootage, load_faces
 from mouseface.synth.landmarks import LANDMARK_NAMES, find_landmarks
+from mouseface.synth.pose import POSE_SALT, real_keypoints, write_synthetic_pose
 from mouseface.synth.profiles import AU_NAMES, EMOTIONS, PROFILES
 from mouseface.synth.real_render import RealFaceRenderer, Variant
 
@@ -257,7 +258,8 @@ def write_real_sessions(
 
     Writes ``videos/<session>.mp4``, ``events/<session>.tsv``, ``truth/<session>.parquet``
     (same columns as the cartoon's) and ``truth/landmarks/<session>.parquet`` (``frame``,
-    ``time``, ``<landmark>_x``, ``<landmark>_y`` in output pixels, ``yaw``) under ``out``.
+    ``time``, ``<landmark>_x``, ``<landmark>_y`` in output pixels, ``yaw``) and
+    ``pose/<session>.h5`` (DeepLabCut keypoints, :mod:`mouseface.synth.pose`) under ``out``.
 
     Parameters
     ----------
@@ -358,6 +360,14 @@ def write_real_sessions(
             write_parquet_atomic(
                 out / "truth" / "landmarks" / f"{plan.id}.parquet", pd.DataFrame(lm)
             )
+            write_synthetic_pose(
+                out / "pose" / f"{plan.id}.h5",
+                real_keypoints(r, tl, yaw),
+                fps=fps,
+                rng=np.random.default_rng([seed, POSE_SALT, i, s_i]),
+                paw=tl.paw,
+                jitter=1.5 * k,
+            )
             tr = plan.trials.copy()
             tr.insert(0, "session", plan.id)
             tr.insert(1, "animal", plan.animal)
@@ -372,6 +382,7 @@ def write_real_sessions(
                     "events": f"events/{plan.id}.tsv",
                     "roi": list(roi),
                     **({"state": plan.state} if plan.state is not None else {}),
+                    "pose": f"pose/{plan.id}.h5",
                 }
             )
     return sessions, trials, animals

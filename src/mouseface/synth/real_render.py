@@ -189,6 +189,7 @@ class RealFaceRenderer:
         dy: np.ndarray,
         rotation: np.ndarray,
         yaw: np.ndarray,
+        points: np.ndarray | None = None,
     ) -> np.ndarray:
         """Output positions of the landmarks in every frame, to first order in the warps.
 
@@ -198,14 +199,16 @@ class RealFaceRenderer:
             ``(n, len(AU_NAMES))`` action units per frame.
         dx, dy, rotation, yaw : numpy.ndarray
             ``(n,)`` head jitter per frame (as in :meth:`render`).
+        points : numpy.ndarray or None, optional
+            ``(m, 2)`` other points (x, y) of the footage to follow instead of the landmarks.
 
         Returns
         -------
         numpy.ndarray
-            float64 ``(n, len(LANDMARK_NAMES), 2)``: x, y in output pixels. The real mouse's
-            own motion in the footage is not included.
+            float64 ``(n, len(LANDMARK_NAMES), 2)`` (or ``(n, m, 2)``): x, y in output pixels.
+            The real mouse's own motion in the footage is not included.
         """
-        q0 = self.landmarks.array()
+        q0 = self.landmarks.array() if points is None else np.asarray(points, dtype=np.float64)
         f = unit_fields(self.landmarks, q0[:, 0], q0[:, 1]).astype(np.float64)
         q = q0[None] + np.einsum("nk,kdp->npd", np.asarray(au, dtype=np.float64), f)
         n, npts = q.shape[:2]

@@ -117,3 +117,45 @@ def test_nwb_session_needs_no_video(tmp_path):
 def test_bad_nwb_sessions(tmp_path, session, match):
     with pytest.raises(InputError, match=match):
         load_config(_cfg(tmp_path, f"sessions:\n  - {session}\n"))
+
+
+def test_pose_path_or_mapping_and_keypoint_params(tmp_path):
+    text = (
+        "sessions:\n"
+        "  - {id: a, animal: m, video: v/a.mp4, events: e.tsv, pose: pose/a.h5}\n"
+        "  - id: b\n    animal: m\n    video: v/b.mp4\n    events: e.tsv\n"
+        "    pose: {path: pose/b.csv, software: sleap, individual: m2,\n"
+        "           confidence_threshold: 0.8, aliases: {EarTip: ear_tip}}\n"
+        "features: [hog, keypoints]\n"
+        "keypoints: {groups: [ear, eye], weight: 0.3}\n"
+    )
+    cfg = load_config(_cfg(tmp_path, text))
+    a, b = cfg.sessions
+    assert a.pose.path == tmp_path.resolve() / "pose" / "a.h5"
+    assert a.pose.confidence_threshold == 0.6 and a.pose.software is None
+    assert b.pose.path == tmp_path.resolve() / "pose" / "b.csv"
+    assert (b.pose.software, b.pose.individual) == ("sleap", "m2")
+    assert b.pose.aliases == {"EarTip": "ear_tip"} and b.pose.confidence_threshold == 0.8
+    assert cfg.features == ("hog", "keypoints")
+    assert cfg.keypoints.groups == ("ear", "eye") and cfg.keypoints.weight == 0.3
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ("features: [hog, keypoints]\n", r"session\(s\) b have no pose file; add 'pose: "),
+        ("features: [keypoints]\nkeypoints: {groups: [tail]}\n", r"keypoints\.groups\.0"),
+        ("features: [keypoints]\nkeypoints: {weight: 0}\n", r"keypoints\.weight"),
+        ("features: [keypoints]\nkeypoints: {groups: [ear, ear]}\n", "lists a group twice"),
+    ],
+)
+def test_keypoint_config_errors_name_the_fix(tmp_path, extra, match):
+    text = (
+        "sessions:\n"
+        "  - {id: a, animal: m, video: a.mp4, events: e.tsv, pose: a.h5}\n"
+        "  - {id: b, animal: m, video: b.mp4, events: e.tsv}\n" + extra
+    )
+    with pytest.raises(InputError, match=match):
+        load_config(_cfg(tmp_path, text))
+    # the same sessions without keypoints need no pose file
+    load_config(_cfg(tmp_path, text.split("features")[0]))

@@ -39,8 +39,8 @@ def test_writes_all_files(small) -> None:
     assert cfg["windows"] == {"baseline": [-2, 0], "response": [0, 2]}
     assert len(cfg["sessions"]) == 4
     for s in cfg["sessions"]:
-        assert set(s) == {"id", "animal", "subject", "video", "events", "roi", "state"}
-        for key in ("video", "events"):
+        assert set(s) == {"id", "animal", "subject", "video", "events", "roi", "state", "pose"}
+        for key in ("video", "events", "pose"):
             assert not Path(s[key]).is_absolute()
             assert (root / s[key]).is_file()
         assert (root / "truth" / f"{s['id']}.parquet").is_file()
