@@ -67,7 +67,7 @@ class HogParams(BaseModel):
     model_config = _STRICT
     preset: Literal["paper"] | None = None
     orientations: int = Field(8, ge=2, le=32)
-    pixels_per_cell: tuple[int, int] = (32, 32)
+    pixels_per_cell: tuple[int, int] = (16, 16)
     cells_per_block: tuple[int, int] = (1, 1)
     block_norm: Literal["L1", "L1-sqrt", "L2", "L2-Hys"] = "L2-Hys"
     transform_sqrt: bool = True
@@ -291,7 +291,7 @@ class ProjectConfig(BaseModel):
     emotions: dict[str, str] = Field(default_factory=dict)
     windows: Windows = Windows()
     features: tuple[Literal["hog", "flow", "keypoints"], ...] = Field(
-        ("hog",),
+        ("hog", "flow"),
         min_length=1,
         description="feature sets stacked into each frame's feature vector, in this order",
     )
