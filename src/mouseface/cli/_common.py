@@ -111,8 +111,9 @@ def _print_result(result) -> None:  # noqa: ANN001
         )
 
 
-def _print_neural(out: Path) -> None:
-    """Tuned neurons per emotion and the emotion each laser target evokes, when present."""
+def _print_neural(out: Path, data: Path | None = None) -> None:
+    """Tuned neurons per emotion and the emotion each laser target evokes, when present; with
+    ``data`` (a synthetic dataset) also the tuned calls scored against its ground truth."""
     import pandas as pd
 
     if (p := out / "neurons.parquet").is_file():
@@ -123,6 +124,14 @@ def _print_neural(out: Path) -> None:
             f"neurons: {int(tuned.sum())} of {int(n)} tuned to one emotion (q <= 0.05): "
             + ", ".join(f"{e} {int(k)}" for e, k in tuned.items())
         )
+        if data is not None and (data / "truth").is_dir():
+            from mouseface.synth.neural import score_tuned
+
+            sc = score_tuned(nt, data / "truth")
+            out_console.print(
+                f"tuned neurons vs the generator's truth: false discovery {sc['fdp']:.1%}, "
+                f"power {sc['power']:.1%} ({sc['n_found']} called, {sc['n_true']} truly tuned)"
+            )
     if (p := out / "opto.parquet").is_file():
         ot = pd.read_parquet(p)
         main = ot[ot["condition"] == "laser_vs_baseline"]

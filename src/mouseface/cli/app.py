@@ -335,7 +335,7 @@ def demo(
             result = run_project(load_config(yaml_path), root / "results", jobs=jobs, progress=prog)
         _print_headline(root / "results", root / "data")
         _print_result(result)
-        _print_neural(result.out)
+        _print_neural(result.out, root / "data")
         dec = result.analyses.get("decoding", {})
         key = "linear.animal.frame.balanced_accuracy"
         if key in dec:

@@ -192,7 +192,11 @@ class NeuralConfig(BaseModel):
     edge times of both clocks, linear fit), or ``rate`` (Hz) and ``offset`` (s, video time of the
     first imaging sample), or neither (the file's timestamps are already on the video clock).
     Raw fluorescence is turned into dF/F with neuropil coefficient ``neuropil`` and a running
-    ``baseline_percentile`` baseline over ``baseline_window`` seconds.
+    ``baseline_percentile`` baseline over ``baseline_window`` seconds (default 300: longer than
+    a minutes-long state such as malaise, which a shorter baseline would follow and remove).
+    Each face trace is convolved with the indicator's decay ``indicator_decay`` (s; 0: none)
+    and neurons and face traces are high-passed over ``drift_window`` seconds (at least 10 x
+    the face trace's decorrelation time; null: no high-pass) before they are correlated.
     """
 
     model_config = _STRICT
@@ -202,8 +206,10 @@ class NeuralConfig(BaseModel):
     rate: float | None = Field(None, gt=0)
     offset: float | None = None
     neuropil: float = Field(0.7, ge=0, le=2)
-    baseline_window: float = Field(60.0, gt=0)
+    baseline_window: float = Field(300.0, gt=0)
     baseline_percentile: float = Field(8.0, gt=0, lt=100)
+    indicator_decay: float = Field(1.0, ge=0)
+    drift_window: float | None = Field(60.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod

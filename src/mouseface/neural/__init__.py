@@ -24,9 +24,15 @@ from mouseface.neural.clocks import (
     read_sync_table,
     to_video_clock,
 )
-from mouseface.neural.correlation import ShuffleCorrelation, bh_q, shuffle_correlation
+from mouseface.neural.correlation import (
+    ShuffleCorrelation,
+    bh_q,
+    decorrelation_lag,
+    shuffle_correlation,
+)
 from mouseface.neural.decoding import Agreement, NeuralDecoding, agreement, decode_emotion
 from mouseface.neural.dff import dff, recording_dff, running_percentile
+from mouseface.neural.indicator import GCAMP6S_DECAY, calcium_regressor
 from mouseface.neural.neurons import (
     NEURON_COLUMNS,
     NeuronAnalysis,
@@ -43,6 +49,7 @@ from mouseface.neural.responses import Psth, psth, selectivity, trial_responses
 __all__ = [
     "NEURON_COLUMNS",
     "READERS",
+    "GCAMP6S_DECAY",
     "Agreement",
     "ClockFit",
     "NeuralDecoding",
@@ -55,9 +62,11 @@ __all__ = [
     "align_face",
     "analyse_neurons",
     "bh_q",
+    "calcium_regressor",
     "check_overlap",
     "check_pulses",
     "decode_emotion",
+    "decorrelation_lag",
     "dff",
     "example_neurons",
     "face_columns",

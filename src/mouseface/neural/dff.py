@@ -69,7 +69,7 @@ def dff(
     rate: float,
     neuropil: np.ndarray | None = None,
     r: float = 0.7,
-    window: float = 60.0,
+    window: float = 300.0,
     percentile: float = 8.0,
     exact: bool = False,
     source: str = "traces",
@@ -88,7 +88,8 @@ def dff(
     r : float, optional
         Neuropil coefficient (default 0.7, suite2p's convention).
     window : float, optional
-        Baseline window, seconds (default 60).
+        Baseline window, seconds (default 300: longer than a minutes-long state
+        such as malaise, which a shorter running baseline would follow and remove).
     percentile : float, optional
         Baseline percentile (default 8).
     exact : bool, optional
@@ -127,7 +128,7 @@ def recording_dff(
     rec: NeuralRecording,
     *,
     r: float = 0.7,
-    window: float = 60.0,
+    window: float = 300.0,
     percentile: float = 8.0,
     exact: bool = False,
 ) -> NeuralRecording:

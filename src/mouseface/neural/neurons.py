@@ -13,6 +13,7 @@ from mouseface.neural.align import align_face
 from mouseface.neural.clocks import check_overlap
 from mouseface.neural.correlation import bh_q, shuffle_correlation
 from mouseface.neural.decoding import Agreement, NeuralDecoding, agreement, decode_emotion
+from mouseface.neural.indicator import GCAMP6S_DECAY, calcium_regressor
 from mouseface.neural.recording import NeuralRecording
 from mouseface.neural.responses import Psth, psth, selectivity, trial_responses
 
@@ -71,6 +72,9 @@ def neurons_table(
     emotions: list[str] | None = None,
     n_shuffles: int = 1000,
     min_shift: float = 5.0,
+    max_autocorr: float | None = float(np.exp(-1.0)),
+    drift_window: float | None = 60.0,
+    indicator_decay: float = GCAMP6S_DECAY,
     alpha: float = 0.05,
     alternative: str = "two-sided",
     min_selectivity: float = 0.5,
@@ -92,8 +96,13 @@ def neurons_table(
         Session id for the ``session`` column.
     emotions : list of str or None, optional
         Emotions to test (default every ``strength_<emotion>`` column except neutral).
-    n_shuffles, min_shift, alternative, seed
+    n_shuffles, min_shift, max_autocorr, drift_window, alternative, seed
         See :func:`mouseface.neural.correlation.shuffle_correlation`.
+    indicator_decay : float, optional
+        Decay time constant of the calcium indicator, seconds (default
+        :data:`~mouseface.neural.indicator.GCAMP6S_DECAY`): each strength trace is convolved
+        with this causal kernel before it is correlated with dF/F
+        (:func:`mouseface.neural.indicator.calcium_regressor`); 0 correlates the raw strength.
     alpha : float, optional
         FDR level: ``significant = q <= alpha`` (default 0.05). q is Benjamini-Hochberg over
         all neuron x emotion tests of the session.
@@ -112,7 +121,8 @@ def neurons_table(
     -------
     pandas.DataFrame
         Columns :data:`NEURON_COLUMNS`: ``r`` Pearson r of dF/F with ``strength_<emotion>``
-        resampled onto imaging times (no look-ahead), ``p`` circular-shift p, ``q``, bool
+        resampled onto imaging times (no look-ahead) and convolved with the indicator kernel,
+        ``p`` circular-shift p, ``q``, bool
         ``significant``, ``selectivity`` (:func:`~mouseface.neural.responses.selectivity`,
         NaN when the trials hold fewer than two emotions), ``preferred_emotion`` (largest
         mean trial response; largest r without trials of two emotions) and ``tuned``: the
@@ -126,12 +136,19 @@ def neurons_table(
     emos = _emotions(frames, emotions, f"frames of session {session}")
     check_overlap(rec.times, frames["time"].to_numpy(np.float64), source=str(rec.source))
     face = align_face(frames, rec.times, columns=[f"strength_{e}" for e in emos])
+    regressor = calcium_regressor(
+        face[[f"strength_{e}" for e in emos]].to_numpy(np.float64),
+        rate=rec.rate,
+        decay=indicator_decay,
+    )
     corr = shuffle_correlation(
         rec.traces,
-        face[[f"strength_{e}" for e in emos]].to_numpy(),
+        regressor,
         rate=rec.rate,
         n_shuffles=n_shuffles,
         min_shift=min_shift,
+        max_autocorr=max_autocorr,
+        drift_window=drift_window,
         alternative=alternative,
         seed=seed,
     )
@@ -206,6 +223,9 @@ def analyse_neurons(
     emotions: list[str] | None = None,
     n_shuffles: int = 1000,
     min_shift: float = 5.0,
+    max_autocorr: float | None = float(np.exp(-1.0)),
+    drift_window: float | None = 60.0,
+    indicator_decay: float = GCAMP6S_DECAY,
     alpha: float = 0.05,
     baseline: tuple[float, float] = (-2.0, 0.0),
     response: tuple[float, float] = (0.0, 2.0),
@@ -229,6 +249,9 @@ def analyse_neurons(
         emotions=emotions,
         n_shuffles=n_shuffles,
         min_shift=min_shift,
+        max_autocorr=max_autocorr,
+        drift_window=drift_window,
+        indicator_decay=indicator_decay,
         alpha=alpha,
         baseline=baseline,
         response=response,

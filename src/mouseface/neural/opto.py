@@ -5,14 +5,22 @@ Per epoch and emotion, ``laser`` = mean ``strength_<emotion>`` over the epoch's 
 ``baseline`` = the mean over the same duration just before the onset; the epoch's effect is
 ``laser - baseline``. Per target:
 
-- *laser vs baseline*: the evoked emotion is the one with the largest mean effect; its p is the
-  two-sided Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, paired over epochs) times the
-  number of emotions (Bonferroni for having picked the largest); interval = percentile bootstrap
-  over epochs (``scipy.stats.bootstrap``).
+- *laser vs baseline*: the evoked emotion is the one with the largest mean effect; its p is a
+  sign-flip permutation test over epochs (paired: each epoch's laser mean against its own
+  baseline, epochs of every power of the target pooled) of the statistic "largest mean effect
+  over the emotions", one-sided (the laser raises an expression): every epoch's row of effects
+  is flipped as a whole, so the null distribution of the maximum already accounts for having
+  picked the largest of the emotions (no Bonferroni needed, which with 6 prototypes and 6
+  epochs made p >= 0.19 whatever the effect). All ``2**n`` sign patterns are used when there
+  are at most ``n_permutations`` of them (exact test), else ``n_permutations`` random ones.
+  The p values of the targets of a session are Holm-adjusted
+  (:func:`statsmodels.stats.multitest.multipletests`). Interval = percentile bootstrap over
+  epochs (``scipy.stats.bootstrap``).
 - *laser vs sham*: effect = mean effect of the target's epochs minus that of the sham epochs
   (the target's own sham rows if it has any, else all sham rows) for the emotion with the
-  largest difference; p = two-sided Mann-Whitney U (``scipy.stats.mannwhitneyu``, epochs are
-  independent) times the number of emotions; bootstrap interval of the difference of means.
+  largest difference; p = permutation test of the laser/sham labels over epochs (exact over
+  all splits when there are at most ``n_permutations``) of the largest difference over the
+  emotions, one-sided, Holm over targets; bootstrap interval of the difference of means.
 - *sham vs baseline*: as laser vs baseline, for the sham epochs (should evoke nothing).
 - *dose-response* over ``power`` (and ``frequency`` when it varies): Spearman rho of the
   evoked emotion's epoch effects with the level (``scipy.stats.spearmanr``), interval by the
@@ -29,12 +37,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap, mannwhitneyu, norm, spearmanr, wilcoxon
+from scipy.stats import bootstrap, norm, spearmanr
+from statsmodels.stats.multitest import multipletests
 
 from mouseface.errors import InputError
 from mouseface.neural.responses import Psth, psth
 
-__all__ = ["OPTO_COLUMNS", "epoch_strength", "opto_table", "laser_locked"]
+__all__ = [
+    "OPTO_COLUMNS",
+    "epoch_strength",
+    "opto_table",
+    "laser_locked",
+    "signflip_max_p",
+    "label_max_p",
+]
 
 #: Columns of ``opto.parquet``.
 OPTO_COLUMNS = (
@@ -167,19 +183,112 @@ def _boot_ci(data: tuple[np.ndarray, ...], stat, *, n_boot: int, level: float, r
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def _wilcoxon(d: np.ndarray) -> float:
-    if len(d) < 2 or np.all(d == 0):
+def _sign_patterns(n: int, n_permutations: int, rng: np.random.Generator) -> np.ndarray:
+    """``(k, n)`` rows of +-1: all ``2**n`` patterns when ``2**n <= n_permutations`` (the
+    identity among them), else the identity plus ``n_permutations`` random patterns."""
+    if n <= 30 and 2**n <= n_permutations:
+        bits = (np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1
+        return 1.0 - 2.0 * bits
+    rand = rng.choice([-1.0, 1.0], size=(n_permutations, n))
+    return np.vstack([np.ones((1, n)), rand])
+
+
+def signflip_max_p(E: np.ndarray, *, n_permutations: int = 10000, seed=0) -> float:
+    """One-sided sign-flip permutation p of ``max_j mean_i E[i, j]`` (paired epochs).
+
+    Under the null (the laser changes no expression) each epoch's laser-minus-baseline row is
+    as likely as its negative; whole rows are flipped together, so the correlation between
+    prototypes is kept and the maximum over prototypes is part of the statistic (the test is
+    valid for the emotion picked as the largest). Our own rather than
+    :func:`scipy.stats.permutation_test`, which flips each entry of a 2-D sample on its own.
+
+    Parameters
+    ----------
+    E : numpy.ndarray
+        ``(n_epochs, n_emotions)`` float effects (laser minus matched baseline).
+    n_permutations : int, optional
+        Exact over all ``2**n_epochs`` sign patterns when there are at most this many
+        (default 10000), else this many random patterns.
+    seed : int or numpy.random.Generator, optional
+        Random source of the random patterns.
+
+    Returns
+    -------
+    float
+        ``#{patterns with statistic >= observed} / #patterns`` (the identity counted; with random
+        patterns ``(1 + #) / (1 + n)``); NaN with fewer than 2 epochs.
+    """
+    E = np.asarray(E, dtype=np.float64)
+    n = len(E)
+    if n < 2:
         return float("nan")
-    return float(wilcoxon(d, alternative="two-sided").pvalue)
+    signs = _sign_patterns(n, int(n_permutations), np.random.default_rng(seed))
+    null = (signs @ E / n).max(axis=1)
+    obs = float(E.mean(axis=0).max())
+    return float(np.mean(null >= obs - 1e-12))
 
 
-def _vs_baseline(E, P, emos, *, n_boot, level, rng) -> dict:
+def label_max_p(A: np.ndarray, B: np.ndarray, *, n_permutations: int = 10000, seed=0) -> float:
+    """One-sided permutation p of ``max_j (mean A[:, j] - mean B[:, j])`` over group labels.
+
+    Parameters
+    ----------
+    A, B : numpy.ndarray
+        ``(n_a, n_emotions)`` and ``(n_b, n_emotions)`` epoch effects (laser, sham).
+    n_permutations : int, optional
+        Exact over every split of the pooled epochs when there are at most this many
+        (default 10000), else this many random relabellings.
+    seed : int or numpy.random.Generator, optional
+        Random source.
+
+    Returns
+    -------
+    float
+        Fraction of labellings (the observed one counted) whose statistic is >= the observed;
+        NaN when a group has no epoch.
+    """
+    from itertools import combinations
+    from math import comb
+
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    na, nb = len(A), len(B)
+    if na < 1 or nb < 1:
+        return float("nan")
+    X = np.vstack([A, B])
+    n = na + nb
+    if comb(n, na) <= n_permutations:
+        idx = np.array(list(combinations(range(n), na)))
+    else:
+        rng = np.random.default_rng(seed)
+        idx = np.vstack(
+            [np.arange(na)[None, :]]
+            + [rng.permutation(n)[None, :na] for _ in range(int(n_permutations))]
+        )
+    mask = np.zeros((len(idx), n), dtype=bool)
+    np.put_along_axis(mask, idx, True, axis=1)
+    sa = mask.astype(np.float64) @ X
+    total = X.sum(axis=0)
+    null = (sa / na - (total - sa) / nb).max(axis=1)
+    obs = float((A.mean(axis=0) - B.mean(axis=0)).max())
+    return float(np.mean(null >= obs - 1e-12))
+
+
+def _holm(rows: list[dict], condition: str) -> None:
+    """Holm-adjust, in place, the p of the rows of ``condition`` (over the targets)."""
+    sel = [r for r in rows if r["condition"] == condition and np.isfinite(r["p"])]
+    if len(sel) > 1:
+        adj = multipletests([r["p"] for r in sel], method="holm")[1]
+        for r, q in zip(sel, adj, strict=True):
+            r["p"] = float(q)
+
+
+def _vs_baseline(E, P, emos, *, n_boot, n_permutations, level, rng) -> dict:
     """Laser (or sham) vs matched baseline from the epoch-effect matrix ``E``."""
     mean = E.mean(axis=0)
     k = int(np.argmax(mean))
     d = E[:, k]
     lo, hi = _boot_ci((d,), np.mean, n_boot=n_boot, level=level, rng=rng)
-    p = min(1.0, _wilcoxon(d) * len(emos))
+    p = signflip_max_p(E, n_permutations=n_permutations, seed=rng)
     if np.isfinite(P).all() and P.size:
         conf, src = float(P[:, k].mean()), "decoder"
     else:
@@ -193,7 +302,7 @@ def _vs_baseline(E, P, emos, *, n_boot, level, rng) -> dict:
         "ci_low": lo,
         "ci_high": hi,
         "p": p,
-        "test": "wilcoxon signed-rank (paired epochs), Bonferroni x emotions",
+        "test": "sign-flip permutation (paired epochs), max over emotions, one-sided",
         "n_epochs": int(len(E)),
         "confidence": conf,
         "confidence_source": src,
@@ -207,6 +316,7 @@ def opto_table(
     session: str,
     emotions: Sequence[str] | None = None,
     n_boot: int = 2000,
+    n_permutations: int = 10000,
     level: float = 0.95,
     seed: int = 0,
     source: str = "laser table",
@@ -226,6 +336,9 @@ def opto_table(
         Default: every ``strength_<emotion>`` column except neutral.
     n_boot : int, optional
         Bootstrap resamples for the intervals (default 2000).
+    n_permutations : int, optional
+        Largest number of sign patterns / relabellings of the permutation tests (default
+        10000; exact enumeration when there are fewer).
     level : float, optional
         Interval level (default 0.95).
     seed : int, optional
@@ -249,7 +362,9 @@ def opto_table(
     if sham_all["epoch"].nunique() >= 2:
         Es = _matrix(sham_all, emos)
         Ps = _matrix(sham_all, emos, "p_decoder")
-        r = _vs_baseline(Es, Ps, emos, n_boot=n_boot, level=level, rng=rng)
+        r = _vs_baseline(
+            Es, Ps, emos, n_boot=n_boot, n_permutations=n_permutations, level=level, rng=rng
+        )
         rows.append({"target": "sham", "condition": "sham_vs_baseline", **r})
     for target in sorted(set(es.loc[~es["sham"], "target"])):
         sel = es[(es["target"] == target) & ~es["sham"]]
@@ -257,7 +372,9 @@ def opto_table(
         if len(E) < 2:
             continue
         P = _matrix(sel, emos, "p_decoder")
-        base = _vs_baseline(E, P, emos, n_boot=n_boot, level=level, rng=rng)
+        base = _vs_baseline(
+            E, P, emos, n_boot=n_boot, n_permutations=n_permutations, level=level, rng=rng
+        )
         rows.append({"target": target, "condition": "laser_vs_baseline", **base})
         own = es[es["sham"] & (es["target"] == target)]
         sham = own if own["epoch"].nunique() >= 2 else sham_all
@@ -272,7 +389,7 @@ def opto_table(
                 level=level,
                 rng=rng,
             )
-            p = float(mannwhitneyu(E[:, k], S[:, k], alternative="two-sided").pvalue)
+            p = label_max_p(E, S, n_permutations=n_permutations, seed=rng)
             rows.append(
                 {
                     "target": target,
@@ -282,8 +399,9 @@ def opto_table(
                     "effect": float(diff[k]),
                     "ci_low": lo,
                     "ci_high": hi,
-                    "p": min(1.0, p * len(emos)),
-                    "test": "mann-whitney U (laser vs sham epochs), Bonferroni x emotions",
+                    "p": p,
+                    "test": "label permutation (laser vs sham epochs), max over emotions, "
+                    "one-sided",
                     "n_epochs": int(len(E)),
                     "confidence": base["confidence"],
                     "confidence_source": base["confidence_source"],
@@ -316,6 +434,8 @@ def opto_table(
                     "confidence_source": "",
                 }
             )
+    for condition in ("laser_vs_baseline", "laser_vs_sham"):
+        _holm(rows, condition)
     out = pd.DataFrame(rows, columns=[c for c in OPTO_COLUMNS if c != "session"])
     out.insert(0, "session", session)
     return out

@@ -69,7 +69,7 @@ def prepare_recording(
     offset: float | None = None,
     video_times: np.ndarray | None = None,
     neuropil: float = 0.7,
-    baseline_window: float = 60.0,
+    baseline_window: float = 300.0,
     baseline_percentile: float = 8.0,
     reader_options: dict[str, Any] | None = None,
     time_origin: float | None = None,
@@ -91,7 +91,7 @@ def prepare_recording(
     neuropil : float, optional
         Neuropil coefficient r for raw F (default 0.7).
     baseline_window : float, optional
-        Running-percentile window, seconds (default 60).
+        Running-percentile window, seconds (default 300).
     baseline_percentile : float, optional
         Baseline percentile (default 8).
     reader_options : dict or None, optional

@@ -125,6 +125,8 @@ def neural_session(
         response=tuple(w.response),
         n_shuffles=n_shuffles,
         n_permutations=n_permutations,
+        indicator_decay=nc.indicator_decay,
+        drift_window=nc.drift_window,
     )
     neurons = np.asarray(rec.neuron)
     planes = np.asarray(rec.plane)

@@ -40,6 +40,7 @@ __all__ = [
     "SyntheticImaging",
     "add_neural_data",
     "face_frames",
+    "score_tuned",
     "simulate_imaging",
     "write_imaging",
 ]
@@ -390,3 +391,49 @@ def add_neural_data(
             "sync": f"neural/{s}/sync.tsv",
         }
     return entries
+
+
+def score_tuned(neurons: pd.DataFrame, truth: str | os.PathLike[str]) -> dict[str, float]:
+    """False discovery proportion and power of the ``tuned`` calls against the ground truth.
+
+    Parameters
+    ----------
+    neurons : pandas.DataFrame
+        ``neurons.parquet`` rows (``session``, ``plane``, ``neuron``, ``emotion``, ``tuned``).
+    truth : str or os.PathLike
+        The dataset's ``truth/`` folder (``neurons_<session>.parquet`` per imaged session).
+
+    Returns
+    -------
+    dict
+        ``n_true`` (neuron x emotion pairs the generator tuned), ``n_found`` (rows called
+        tuned), ``fdp`` (found but not truly tuned to that emotion / found; 0 when none found)
+        and ``power`` (truly tuned and found / truly tuned).
+
+    Raises
+    ------
+    mouseface.errors.InputError
+        When a session's truth file is missing or a row has no truth row.
+    """
+    root = Path(truth)
+    parts = []
+    for s, rows in neurons.groupby("session", sort=False):
+        path = root / f"neurons_{s}.parquet"
+        if not path.is_file():
+            raise InputError(f"score_tuned: no ground truth {path} for session {s!r}")
+        t = pd.read_parquet(path)
+        t = t[t["iscell"]][["plane", "neuron", "role", "emotion"]]
+        m = rows.merge(t, on=["plane", "neuron"], how="left", suffixes=("", "_true"))
+        if m["role"].isna().any():
+            raise InputError(f"score_tuned: neurons of session {s!r} missing from {path}")
+        parts.append(m)
+    m = pd.concat(parts, ignore_index=True)
+    true = ((m["role"] == "tuned") & (m["emotion"] == m["emotion_true"])).to_numpy()
+    found = m["tuned"].to_numpy(bool)
+    n_found = int(found.sum())
+    return {
+        "n_true": int(true.sum()),
+        "n_found": n_found,
+        "fdp": float((found & ~true).sum() / n_found) if n_found else 0.0,
+        "power": float((found & true).sum() / true.sum()) if true.any() else float("nan"),
+    }

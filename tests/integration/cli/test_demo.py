@@ -53,6 +53,10 @@ def test_demo_runs_everything_and_decodes_unseen_animals(tmp_path: Path):
     opto = pd.read_parquet(tmp_path / "results" / "opto.parquet")
     assert set(opto["session"]) == {"m1_opto", "m2_opto", "m3_opto"}
     assert "neurons:" in text and "optogenetics, evoked emotion" in text
+    # issue 11: tuned neurons found with false discovery <= 10 % and power >= 80 %
+    m = re.search(r"vs the generator's truth: false discovery ([0-9.]+)%, power ([0-9.]+)%", text)
+    assert m, text
+    assert float(m.group(1)) <= 10.0 and float(m.group(2)) >= 80.0
     # anyone can score the run again: same frames, same number; trials beside them
     res2 = runner.invoke(
         app, ["score", str(tmp_path / "results"), "--json", str(tmp_path / "score.json")]

@@ -29,7 +29,9 @@ def test_minimal_config_from_the_issue(tmp_path):
     assert s.roi == (0, 15, 120, 100)
     assert cfg.emotions == {"shock": "pain"}
     assert cfg.windows.baseline == (-2.0, 0.0) and cfg.windows.response == (0.0, 2.0)
-    assert cfg.hog.orientations == 8 and cfg.hog.pixels_per_cell == (32, 32)
+    # defaults chosen in docs/validation.md: 16-px HOG cells on a 320-px face, plus cell flow
+    assert cfg.hog.orientations == 8 and cfg.hog.pixels_per_cell == (16, 16)
+    assert cfg.features == ("hog", "flow") and cfg.hog.face_width == 320
 
 
 @pytest.mark.parametrize(
@@ -76,7 +78,7 @@ def test_trial_emotion_strict_and_lenient():
 def test_feature_sets_and_the_paper_preset(tmp_path: Path):
     base = {"sessions": [{"id": "a", "animal": "m", "video": "v.mp4"}]}
     cfg = config_from_dict(base, base=tmp_path)
-    assert cfg.features == ("hog",) and cfg.hog.preset is None
+    assert cfg.features == ("hog", "flow") and cfg.hog.preset is None
     cfg = config_from_dict(
         {**base, "features": ["hog", "flow"], "hog": {"preset": "paper"}, "flow": {"cell": 8}},
         base=tmp_path,

@@ -108,3 +108,24 @@ def test_epoch_outside_video_is_an_input_error():
     late.loc[late.index[-1], "onset"] = frames["time"].iloc[-1] + 50.0
     with pytest.raises(InputError, match=r"laser\.tsv: line \d+: the epoch at .* not inside"):
         opto_table(frames, late, session="s1", source="laser.tsv")
+
+
+def test_signflip_max_p_exact_and_sham():
+    from mouseface.neural.opto import label_max_p, signflip_max_p
+
+    rng = np.random.default_rng(5)
+    strong = np.column_stack(
+        [0.2 + 0.02 * rng.standard_normal(6), 0.01 * rng.standard_normal((6, 5))]
+    )
+    # 6 epochs: 64 sign patterns, only the observed one reaches its maximum
+    assert signflip_max_p(strong) == pytest.approx(1 / 64)
+    many = np.column_stack(
+        [0.2 + 0.05 * rng.standard_normal(12), 0.05 * rng.standard_normal((12, 2))]
+    )
+    assert signflip_max_p(many) < 0.001
+    sham = [signflip_max_p(0.05 * rng.standard_normal((8, 6))) for _ in range(200)]
+    assert np.mean(np.asarray(sham) <= 0.05) < 0.1  # ~ uniform under the null
+    assert np.isnan(signflip_max_p(strong[:1]))
+    laser, control = strong, 0.01 * rng.standard_normal((4, 6))
+    assert label_max_p(laser, control) == pytest.approx(1 / 210)  # C(10, 4) splits
+    assert label_max_p(control, control[::-1]) > 0.2
