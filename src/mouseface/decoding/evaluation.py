@@ -16,8 +16,9 @@ predictions:
   the face has changed (``change_z > threshold``; the rule uses no labels);
 - ``frame_all``: every baseline and stimulus-window frame (a stimulus-window frame below the
   gate is predicted ``neutral`` and counts as an error): what the decoder does on all frames;
-- ``trial``: each trial's response window, named by the majority of its changed frames
-  (``neutral`` when none changed).
+- ``trial``: each trial's response window, named by the majority of its changed frames (when
+  none changed, by its most changed quarter of frames, read by the classifier behind the gate:
+  :func:`window_votes`).
 
 Intervals: percentile intervals of a cluster bootstrap over animals (the unit of
 generalisation; an animal's frames are resampled together). Chance: the out-of-fold

@@ -5,7 +5,8 @@
   sessions, read in blocks (features as in the frame set: ``[change_z, HOG - neutral]`` with the
   frame's own, possibly cross-fitted, neutral prototype);
 - :func:`trial_calls`: a trial is named by the majority of its changed response-window frames
-  (the decoding analysis' ``trial`` level), with each class's share of those frames;
+  (the decoding analysis' ``trial`` level and its rule for a trial with no changed frame), with
+  each class's share of the votes;
 - :func:`decoding_table`: per-fold scores and confusion counts of the frame and trial levels.
 """
 

@@ -363,8 +363,9 @@ def headline_score(out_dir: str | os.PathLike[str], **options: float) -> FrameSc
 
 
 TRIAL_RULE = (
-    "every emotion trial, named by the majority of its changed response-window frames (neutral "
-    "when none changed), out of fold (the trial's animal was not in training)"
+    "every emotion trial, named by the majority of its changed response-window frames (when none "
+    "changed: of its most changed quarter, read behind the gate), out of fold (the trial's "
+    "animal was not in training)"
 )
 
 
