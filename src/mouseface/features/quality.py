@@ -33,6 +33,7 @@ from scipy.ndimage import (
 from scipy.stats import median_abs_deviation
 
 from mouseface.errors import InputError
+from mouseface.features._running_median import running_median
 
 __all__ = [
     "robust_scale",
@@ -134,7 +135,7 @@ def temporal_instability(
         stop = min(n, start + chunk)
         lo, hi = max(0, start - half), min(n, stop + half)
         block = np.asarray(hog[lo:hi], dtype=np.float32)
-        med = median_filter(block, size=(w, 1), mode="nearest")
+        med = running_median(block, w)
         dev = block[start - lo : stop - lo] - med[start - lo : stop - lo]
         dist[start:stop] = np.linalg.norm(dev, axis=1)
     return robust_z(dist)

@@ -18,7 +18,7 @@ from mouseface.errors import InputError
 from mouseface.expression import frameset
 from mouseface.expression.frameset import build_frame_set, inputs_from_context
 from mouseface.features.quality import flag_agreement
-from mouseface.io.config import load_config
+from mouseface.io.config import HogParams, load_config
 from mouseface.pipeline import run_project
 from mouseface.synth import generate_dataset
 
@@ -44,7 +44,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         faces="cartoon",  # the analyses' arithmetic against the cartoon's known effects
     )
     out = root / "out"
-    run_project(load_config(yaml), out, analyses=False, report=False)
+    # the analyses' arithmetic is tested here, on tiny 120x160 cartoon frames and one trial per
+    # stimulus: with the default 16-px cells plus flow the linear decoder's frame score there is
+    # 0.55 (0.90 on the 240x320 development cartoons, docs/validation.md), so the test keeps the
+    # earlier feature geometry it was written for
+    cfg = load_config(yaml)
+    cfg = cfg.model_copy(update={"features": ("hog",), "hog": HogParams(pixels_per_cell=(32, 32))})
+    run_project(cfg, out, analyses=False, report=False)
     return root / "data", out
 
 
