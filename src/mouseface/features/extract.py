@@ -235,7 +235,7 @@ def extract_features(
         Frames per chunk at most; large frames get smaller chunks so that a chunk of decoded
         crops stays under 32 MB (memory is bounded by the queue: at most 4 chunks in flight).
     n_jobs : int
-        Threads for HOG.
+        Threads for HOG and cell flow.
     fps : float
         Frame rate of an image folder.
     attrs : dict, optional
@@ -312,7 +312,7 @@ def extract_features(
                         cell=int(flow_params["cell"]),
                         sigma=float(flow_params["sigma"]),
                     )
-                g["flow"].append(cell_flow(faces, flow_ref))
+                g["flow"].append(cell_flow(faces, flow_ref, n_jobs=n_jobs))
             for key, val in (
                 ("time", item.times),
                 ("motion", motion),

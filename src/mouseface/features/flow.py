@@ -27,6 +27,8 @@ prototype (the mean over baseline frames) turns "movement from the reference fac
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -148,7 +150,7 @@ def flow_reference(
     return FlowReference(image=img, gx=gx, gy=gy, inverse=inverse, cell=cell, sigma=float(sigma))
 
 
-def cell_flow(frames: np.ndarray, ref: FlowReference) -> np.ndarray:
+def cell_flow(frames: np.ndarray, ref: FlowReference, *, n_jobs: int = 1) -> np.ndarray:
     """Per-cell displacement of each frame against the reference face.
 
     Parameters
@@ -157,6 +159,8 @@ def cell_flow(frames: np.ndarray, ref: FlowReference) -> np.ndarray:
         Gray faces of the reference's size (uint8 or float).
     ref : FlowReference
         From :func:`flow_reference`.
+    n_jobs : int
+        Threads (OpenCV releases the GIL); -1 = all cores.
 
     Returns
     -------
@@ -179,14 +183,25 @@ def cell_flow(frames: np.ndarray, ref: FlowReference) -> np.ndarray:
     # cell means by area resampling (exact block means for an integer factor), per frame: a few
     # vectorised OpenCV passes instead of float64 reshape-sums (about 4x faster)
     b = np.empty((len(frames), cy, cx, 3), dtype=np.float32)
-    for i, frame in enumerate(frames):
-        sm = frame.astype(np.float32)
-        if ref.sigma > 0:
-            sm = cv2.GaussianBlur(sm, (0, 0), ref.sigma)
-        diff = cv2.subtract(np.ascontiguousarray(sm[:h, :w]), ref_img)
-        b[i, ..., 0] = cv2.resize(cv2.multiply(diff, ref.gx), (cx, cy), interpolation=_AREA)
-        b[i, ..., 1] = cv2.resize(cv2.multiply(diff, ref.gy), (cx, cy), interpolation=_AREA)
-        b[i, ..., 2] = cv2.resize(diff, (cx, cy), interpolation=_AREA)
+
+    def sums(lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            sm = frames[i].astype(np.float32)
+            if ref.sigma > 0:
+                sm = cv2.GaussianBlur(sm, (0, 0), ref.sigma)
+            diff = cv2.subtract(np.ascontiguousarray(sm[:h, :w]), ref_img)
+            b[i, ..., 0] = cv2.resize(cv2.multiply(diff, ref.gx), (cx, cy), interpolation=_AREA)
+            b[i, ..., 1] = cv2.resize(cv2.multiply(diff, ref.gy), (cx, cy), interpolation=_AREA)
+            b[i, ..., 2] = cv2.resize(diff, (cx, cy), interpolation=_AREA)
+
+    wanted = (os.cpu_count() or 1) if n_jobs == -1 else max(1, int(n_jobs))
+    workers = min(len(frames), wanted)
+    if workers <= 1:
+        sums(0, len(frames))
+    else:
+        edges = np.linspace(0, len(frames), workers + 1).astype(int)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(sums, edges[:-1], edges[1:]))
     sums = b.astype(np.float64) * float(c * c)
     sol = -np.einsum("yxij,nyxj->nyxi", ref.inverse, sums)
     return sol[..., :2].reshape(len(frames), cy * cx * 2).astype(np.float32)

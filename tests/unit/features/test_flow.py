@@ -84,3 +84,11 @@ def test_bad_input():
     ref = flow_reference(_texture(1), cell=16)
     with pytest.raises(InputError, match="do not match"):
         cell_flow(np.zeros((2, 10, 10)), ref)
+
+
+def test_cell_flow_threads_give_the_same_numbers():
+    rng = np.random.default_rng(5)
+    frames = (rng.random((9, 48, 64)) * 255).astype(np.uint8)
+    ref = flow_reference(frames[0].astype(float), cell=16)
+    np.testing.assert_array_equal(cell_flow(frames, ref, n_jobs=3), cell_flow(frames, ref))
+    np.testing.assert_array_equal(cell_flow(frames, ref, n_jobs=-1), cell_flow(frames, ref))
