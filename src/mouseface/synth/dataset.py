@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 
 from mouseface.errors import InputError
+from mouseface.features.keypoints import KEYPOINT_NAMES
 from mouseface.io.events import EVENT_COLUMNS, write_events
 from mouseface.io.outputs import write_parquet_atomic, write_text_atomic
 from mouseface.io.writer import write_video
@@ -42,7 +43,7 @@ from mouseface.synth.anatomy import Anatomy, random_anatomy
 from mouseface.synth.faces import FaceFootage
 from mouseface.synth.neural import add_neural_data
 from mouseface.synth.opto import OPTO_SUFFIX, laser_table, plan_opto
-from mouseface.synth.pose import POSE_SALT, cartoon_keypoints, write_synthetic_pose
+from mouseface.synth.pose import POSE_SALT, frame_pose, shape_keypoints, write_synthetic_pose
 from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
 from mouseface.synth.real_dataset import write_real_sessions
 from mouseface.synth.render import FaceRenderer
@@ -200,20 +201,15 @@ def _common_rois(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) 
     return rois
 
 
-def _frames(renderer: FaceRenderer, tl: Timeline) -> Iterator[np.ndarray]:
+def _frames(renderer: FaceRenderer, tl: Timeline, keypoints: np.ndarray) -> Iterator[np.ndarray]:
+    """Render every frame; its keypoints go to ``keypoints`` (n, K, 2) from the same outlines."""
     for i in range(len(tl.time)):
+        sh = renderer.shapes(tl.au[i], **frame_pose(tl, i))
+        keypoints[i] = shape_keypoints(sh.points)
         yield renderer.render(
-            tl.au[i],
-            blink=float(tl.blink[i]),
-            tongue=float(tl.tongue[i]),
-            paw=float(tl.paw[i]),
-            paw_phase=float(tl.paw_phase[i]),
-            dx=float(tl.dx[i]),
-            dy=float(tl.dy[i]),
-            rotation=float(tl.rotation[i]),
-            gain=float(tl.gain[i]),
-            noise=int(tl.noise[i]),
-        )
+            tl.au[i], **frame_pose(tl, i), gain=float(tl.gain[i]), noise=int(tl.noise[i]),
+            shapes=sh,
+        )  # fmt: skip
 
 
 def generate_dataset(
@@ -329,9 +325,10 @@ def generate_dataset(
         animals.append(row)
         for s_i, (plan, rng) in enumerate(pairs):
             tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
+            keypoints = np.empty((len(tl.time), len(KEYPOINT_NAMES), 2))
             write_video(
                 out / "videos" / f"{plan.id}.mp4",
-                _frames(renderer, tl),
+                _frames(renderer, tl, keypoints),
                 fps=fps,
                 crf=_CRF,
                 preset=_PRESET,
@@ -344,7 +341,7 @@ def generate_dataset(
             write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
             write_synthetic_pose(
                 out / "pose" / f"{plan.id}.h5",
-                cartoon_keypoints(renderer, tl),
+                keypoints,
                 fps=fps,
                 rng=np.random.default_rng([seed, POSE_SALT, a_i, s_i]),
                 paw=tl.paw,

@@ -29,13 +29,47 @@ from mouseface.synth.landmarks import LANDMARK_NAMES
 from mouseface.synth.real_render import RealFaceRenderer
 from mouseface.synth.render import FaceRenderer
 
-__all__ = ["POSE_SALT", "cartoon_keypoints", "real_keypoints", "write_synthetic_pose"]
+__all__ = [
+    "POSE_SALT",
+    "cartoon_keypoints",
+    "shape_keypoints",
+    "frame_pose",
+    "real_keypoints",
+    "write_synthetic_pose",
+]
 
 #: mixed into the dataset seed for the pose noise, so that pose files do not change the videos
 POSE_SALT = 0x9053
 
 _SNOUT = ("nose", "mouth", "whisker_pad")
 _K = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+
+
+def shape_keypoints(points: dict) -> np.ndarray:
+    """Keypoints of one cartoon frame read off its drawn outlines.
+
+    Parameters
+    ----------
+    points : dict
+        ``Shapes.points`` of :meth:`FaceRenderer.shapes` (outline name -> ``(m, 2)`` px).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(len(KEYPOINT_NAMES), 2)``: x, y in frame pixels.
+    """
+    out = np.empty((len(KEYPOINT_NAMES), 2))
+    eye, ear = points["eye"], points["ear"]  # eye: 32-point ellipse from its back end, clockwise
+    out[_K["nose"]] = points["nose"].mean(axis=0)
+    out[_K["eye_front"]] = eye[16]
+    out[_K["eye_back"]] = eye[0]
+    out[_K["eye_top"]] = eye[24]
+    out[_K["eye_bottom"]] = eye[8]
+    out[_K["ear_base"]] = ear[0]
+    out[_K["ear_tip"]] = ear[16]
+    out[_K["mouth"]] = points["mouth"][1]
+    out[_K["whisker_pad"]] = points["pad"].mean(axis=0)
+    return out
 
 
 def cartoon_keypoints(renderer: FaceRenderer, tl: Timeline) -> np.ndarray:
@@ -56,27 +90,21 @@ def cartoon_keypoints(renderer: FaceRenderer, tl: Timeline) -> np.ndarray:
     n = len(tl.time)
     out = np.empty((n, len(KEYPOINT_NAMES), 2))
     for i in range(n):
-        p = renderer.shapes(
-            tl.au[i],
-            blink=float(tl.blink[i]),
-            tongue=float(tl.tongue[i]),
-            paw=float(tl.paw[i]),
-            paw_phase=float(tl.paw_phase[i]),
-            dx=float(tl.dx[i]),
-            dy=float(tl.dy[i]),
-            rotation=float(tl.rotation[i]),
-        ).points
-        eye, ear = p["eye"], p["ear"]  # eye: 32-point ellipse from its back end, clockwise
-        out[i, _K["nose"]] = p["nose"].mean(axis=0)
-        out[i, _K["eye_front"]] = eye[16]
-        out[i, _K["eye_back"]] = eye[0]
-        out[i, _K["eye_top"]] = eye[24]
-        out[i, _K["eye_bottom"]] = eye[8]
-        out[i, _K["ear_base"]] = ear[0]
-        out[i, _K["ear_tip"]] = ear[16]
-        out[i, _K["mouth"]] = p["mouth"][1]
-        out[i, _K["whisker_pad"]] = p["pad"].mean(axis=0)
+        out[i] = shape_keypoints(renderer.shapes(tl.au[i], **frame_pose(tl, i)).points)
     return out
+
+
+def frame_pose(tl: Timeline, i: int) -> dict[str, float]:
+    """Frame ``i``'s blink, licking, paw and head-jitter keywords of :meth:`FaceRenderer.shapes`."""
+    return {
+        "blink": float(tl.blink[i]),
+        "tongue": float(tl.tongue[i]),
+        "paw": float(tl.paw[i]),
+        "paw_phase": float(tl.paw_phase[i]),
+        "dx": float(tl.dx[i]),
+        "dy": float(tl.dy[i]),
+        "rotation": float(tl.rotation[i]),
+    }
 
 
 def real_keypoints(renderer: RealFaceRenderer, tl: Timeline, yaw: np.ndarray) -> np.ndarray:

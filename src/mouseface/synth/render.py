@@ -147,6 +147,7 @@ class FaceRenderer:
         rotation: float = 0.0,
         gain: float = 1.0,
         noise: int | None = None,
+        shapes: Shapes | None = None,
     ) -> np.ndarray:
         """Draw one frame.
 
@@ -172,6 +173,9 @@ class FaceRenderer:
         noise : int or None, optional
             Index of the sensor-noise frame to add (any int, taken modulo the bank size);
             ``None`` adds no noise.
+        shapes : Shapes or None, optional
+            The frame's outlines when already computed by :meth:`shapes` with the same
+            arguments (saves computing them twice).
 
         Returns
         -------
@@ -181,15 +185,19 @@ class FaceRenderer:
         a = self.anatomy
         units = self._au(au)
         u = units.tolist()
-        sh = self._model.shapes(
-            units,
-            blink=blink,
-            tongue=tongue,
-            paw=paw,
-            paw_phase=paw_phase,
-            dx=dx,
-            dy=dy,
-            rotation=rotation,
+        sh = (
+            shapes
+            if shapes is not None
+            else self._model.shapes(
+                units,
+                blink=blink,
+                tongue=tongue,
+                paw=paw,
+                paw_phase=paw_phase,
+                dx=dx,
+                dy=dy,
+                rotation=rotation,
+            )
         )
         h, w = self.size
         px = sh.px
