@@ -253,6 +253,15 @@ def synth(
             "chosen emotion at three powers, and sham epochs that evoke nothing."
         ),
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes rendering cartoon animals in parallel (-1 = all cores); the files "
+            "are the same as with 1.",
+        ),
+    ] = -1,
 ) -> None:
     """Generate synthetic side-view mouse-face videos with ground truth and a mouseface.yaml.
 
@@ -282,6 +291,7 @@ def synth(
                 neural=neural,
                 opto=opto,
                 progress=lambda n: prog("synth", n, None),
+                n_jobs=jobs,
             )
         out_console.print(f"config: {yaml_path}")
         out_console.print(f"run it: mouseface run {yaml_path} --out {out / 'results'}")
@@ -331,6 +341,7 @@ def demo(
                 opto=True,
                 opto_epochs=2,
                 progress=lambda n: prog("synthesise", n, None),
+                n_jobs=-1,
             )
             result = run_project(load_config(yaml_path), root / "results", jobs=jobs, progress=prog)
         _print_headline(root / "results", root / "data")

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +214,89 @@ def _frames(renderer: FaceRenderer, tl: Timeline, keypoints: np.ndarray) -> Iter
         )  # fmt: skip
 
 
+def _write_cartoon_session(
+    out: Path,
+    plan: SessionPlan,
+    rng: np.random.Generator,
+    anatomy: Anatomy,
+    renderer: FaceRenderer,
+    roi: tuple[int, int, int, int],
+    index: tuple[int, int],
+    fps: float,
+    k: float,
+    seed: int,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, dict, int]:
+    """Render and write one cartoon session (video, events, truth, pose file).
+
+    Returns its trial rows, its ``mouseface.yaml`` entry and its number of frames.
+    """
+    a_i, s_i = index
+    tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
+    keypoints = np.empty((len(tl.time), len(KEYPOINT_NAMES), 2))
+    write_video(
+        out / "videos" / f"{plan.id}.mp4",
+        _frames(renderer, tl, keypoints),
+        fps=fps,
+        crf=_CRF,
+        preset=_PRESET,
+        progress=None if progress is None else (lambda _n: progress(1)),
+    )
+    events = plan.trials[list(EVENT_COLUMNS)].copy()
+    if plan.state is None:
+        events = events.drop(columns="state")
+    write_events(events, out / "events" / f"{plan.id}.tsv")
+    write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
+    write_synthetic_pose(
+        out / "pose" / f"{plan.id}.h5",
+        keypoints,
+        fps=fps,
+        rng=np.random.default_rng([seed, POSE_SALT, a_i, s_i]),
+        paw=tl.paw,
+        jitter=1.5 * k,
+    )
+    tr = plan.trials.copy()
+    tr.insert(0, "session", plan.id)
+    tr.insert(1, "animal", plan.animal)
+    tr["onset_frame"] = np.ceil(tr["onset"] * fps - 1e-9).astype(np.int64)
+    entry = {
+        "id": plan.id,
+        "animal": plan.animal,
+        "video": f"videos/{plan.id}.mp4",
+        "events": f"events/{plan.id}.tsv",
+        "roi": list(roi),
+        **({"state": plan.state} if plan.state is not None else {}),
+        "pose": f"pose/{plan.id}.h5",
+    }
+    return tr, entry, len(tl.time)
+
+
+def _write_cartoon_animal(
+    out: Path,
+    pairs: list[tuple[SessionPlan, np.random.Generator]],
+    anatomy: Anatomy,
+    renderer: FaceRenderer,
+    roi: tuple[int, int, int, int],
+    a_i: int,
+    fps: float,
+    k: float,
+    seed: int,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[pd.DataFrame], list[dict], int]:
+    """Write every session of one cartoon animal, in order; trial rows, yaml entries, frames."""
+    trials, entries, frames = [], [], 0
+    for s_i, (plan, rng) in enumerate(pairs):
+        tr, entry, n = _write_cartoon_session(
+            out, plan, rng, anatomy, renderer, roi, (a_i, s_i), fps, k, seed, progress=progress
+        )
+        trials.append(tr)
+        entries.append(entry)
+        frames += n
+    return trials, entries, frames
+
+
 def generate_dataset(
     out: str | os.PathLike[str],
     *,
@@ -228,6 +313,7 @@ def generate_dataset(
     neural: bool = False,
     opto: bool = False,
     opto_epochs: int = 3,
+    n_jobs: int = 1,
 ) -> Path:
     """Render a synthetic dataset of side-view mouse-face videos with ground truth.
 
@@ -269,6 +355,9 @@ def generate_dataset(
     progress : callable or None, optional
         Called with the number of frames rendered since its last call (for a progress bar;
         :func:`planned_frames` gives the total).
+    n_jobs : int, optional
+        Processes rendering cartoon sessions in parallel (-1 = all cores; default 1). The
+        files are the same as with one process.
     faces : str, os.PathLike or sequence of FaceFootage, optional
         ``"real"`` (default): every animal is a real mouse face from the footage shipped with
         the package, with the action units applied as image warps
@@ -315,6 +404,7 @@ def generate_dataset(
         planned = []  # nothing left for the cartoon loop below
     renderers = [FaceRenderer(anatomy, size=size) for anatomy, _ in planned]
     rois = _common_rois([r.face_box for r in renderers], size) if renderers else []
+    jobs = []
     for a_i, ((anatomy, pairs), renderer, roi) in enumerate(
         zip(planned, renderers, rois, strict=True)
     ):
@@ -323,46 +413,24 @@ def generate_dataset(
                                                        strict=True)}  # fmt: skip
         row["offset_x"], row["offset_y"] = row.pop("offset")
         animals.append(row)
-        for s_i, (plan, rng) in enumerate(pairs):
-            tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
-            keypoints = np.empty((len(tl.time), len(KEYPOINT_NAMES), 2))
-            write_video(
-                out / "videos" / f"{plan.id}.mp4",
-                _frames(renderer, tl, keypoints),
-                fps=fps,
-                crf=_CRF,
-                preset=_PRESET,
-                progress=None if progress is None else (lambda _n: progress(1)),
-            )
-            events = plan.trials[list(EVENT_COLUMNS)].copy()
-            if plan.state is None:
-                events = events.drop(columns="state")
-            write_events(events, out / "events" / f"{plan.id}.tsv")
-            write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
-            write_synthetic_pose(
-                out / "pose" / f"{plan.id}.h5",
-                keypoints,
-                fps=fps,
-                rng=np.random.default_rng([seed, POSE_SALT, a_i, s_i]),
-                paw=tl.paw,
-                jitter=1.5 * k,
-            )
-            tr = plan.trials.copy()
-            tr.insert(0, "session", plan.id)
-            tr.insert(1, "animal", plan.animal)
-            tr["onset_frame"] = np.ceil(tr["onset"] * fps - 1e-9).astype(np.int64)
-            trials.append(tr)
-            sessions.append(
-                {
-                    "id": plan.id,
-                    "animal": plan.animal,
-                    "video": f"videos/{plan.id}.mp4",
-                    "events": f"events/{plan.id}.tsv",
-                    "roi": list(roi),
-                    **({"state": plan.state} if plan.state is not None else {}),
-                    "pose": f"pose/{plan.id}.h5",
-                }
-            )
+        jobs.append((out, pairs, anatomy, renderer, roi, a_i, fps, k, seed))
+    workers = min(len(jobs), (os.cpu_count() or 1) if n_jobs == -1 else max(1, int(n_jobs)))
+    if workers <= 1:
+        results = [_write_cartoon_animal(*job, progress=progress) for job in jobs]
+    else:
+        # animals render in separate processes (spawned: no fork of a threaded parent); an
+        # animal's sessions stay in order in one process (they share its random stream), so
+        # the files equal a serial run's
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_write_cartoon_animal, *job) for job in jobs]
+            results = []
+            for fut in futures:
+                results.append(fut.result())
+                if progress is not None:
+                    progress(results[-1][2])
+    for tr, entries, _ in results:
+        trials += tr
+        sessions += entries
     trials = [tr for tr in trials if not tr["session"].str.endswith(OPTO_SUFFIX).any()]
     write_parquet_atomic(out / "truth" / "trials.parquet", pd.concat(trials, ignore_index=True))
     write_parquet_atomic(out / "truth" / "animals.parquet", pd.DataFrame(animals))

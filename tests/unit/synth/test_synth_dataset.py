@@ -175,3 +175,18 @@ def test_licl_tail_lengthens_every_session_by_the_difference() -> None:
     longer = planned_frames(**kw, licl_tail=360.0)
     n_sessions = SMALL["n_animals"] * 2  # thirsty and sated
     assert longer - base == pytest.approx(n_sessions * 270.0 * SMALL["fps"], abs=n_sessions)
+
+
+def test_parallel_rendering_writes_the_same_files(tmp_path):
+    kw = dict(n_animals=2, seed=3, fps=10.0, size=(96, 128), trials_per_stimulus=1, licl_tail=10.0,
+              faces="cartoon")  # fmt: skip
+    generate_dataset(tmp_path / "serial", **kw)
+    generate_dataset(tmp_path / "parallel", **kw, n_jobs=2)
+    videos = sorted(p.name for p in (tmp_path / "serial" / "videos").glob("*.mp4"))
+    assert len(videos) == 4
+    for name in videos:
+        a = (tmp_path / "serial" / "videos" / name).read_bytes()
+        assert a == (tmp_path / "parallel" / "videos" / name).read_bytes(), name
+    for rel in ("mouseface.yaml", "truth/trials.parquet", "truth/m2_s2.parquet"):
+        a = (tmp_path / "serial" / rel).read_bytes()
+        assert a == (tmp_path / "parallel" / rel).read_bytes(), rel
