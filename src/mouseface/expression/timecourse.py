@@ -302,8 +302,10 @@ def bootstrap_rise_decay(
             return np.full(len(names), np.nan)
         return np.array([getattr(f, k) for k in names], dtype=np.float64)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sps.DegenerateDataWarning)  # failed refits are NaN
+    # failed refits are NaN; a replicate with no visible decay has decay = inf, which makes
+    # scipy's standard error (unused here) inf - inf: its "invalid value" is not ours to report
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", sps.DegenerateDataWarning)
         res = sps.bootstrap(
             (np.arange(len(M)),),
             refit,
