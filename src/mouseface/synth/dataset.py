@@ -30,9 +30,7 @@ import yaml
 
 from mouseface.errors import InputError
 from mouseface.features.keypoints import KEYPOINT_NAMES
-from mouseface.io.events import EVENT_COLUMNS, write_events
 from mouseface.io.outputs import write_parquet_atomic, write_text_atomic
-from mouseface.io.writer import write_video
 from mouseface.synth._schedule import (
     LICL_TAIL,
     SessionPlan,
@@ -40,12 +38,13 @@ from mouseface.synth._schedule import (
     plan_animal,
     plan_paired,
 )
+from mouseface.synth._session_files import write_session_files
 from mouseface.synth._timeline import Timeline, session_timeline
 from mouseface.synth.anatomy import Anatomy, random_anatomy
 from mouseface.synth.faces import FaceFootage
 from mouseface.synth.neural import add_neural_data
 from mouseface.synth.opto import OPTO_SUFFIX, laser_table, plan_opto
-from mouseface.synth.pose import POSE_SALT, frame_pose, shape_keypoints, write_synthetic_pose
+from mouseface.synth.pose import frame_pose, shape_keypoints
 from mouseface.synth.profiles import AU_NAMES, STIMULUS_EMOTION
 from mouseface.synth.real_dataset import write_real_sessions
 from mouseface.synth.render import FaceRenderer
@@ -53,8 +52,6 @@ from mouseface.synth.render import FaceRenderer
 __all__ = ["generate_dataset", "planned_frames"]
 
 _STATES = ("thirsty", "sated")
-_CRF = 26
-_PRESET = "ultrafast"
 
 
 def _check(
@@ -232,43 +229,12 @@ def _write_cartoon_session(
 
     Returns its trial rows, its ``mouseface.yaml`` entry and its number of frames.
     """
-    a_i, s_i = index
     tl = session_timeline(plan, anatomy, fps=fps, k=k, rng=rng)
     keypoints = np.empty((len(tl.time), len(KEYPOINT_NAMES), 2))
-    write_video(
-        out / "videos" / f"{plan.id}.mp4",
-        _frames(renderer, tl, keypoints),
-        fps=fps,
-        crf=_CRF,
-        preset=_PRESET,
-        progress=None if progress is None else (lambda _n: progress(1)),
-    )
-    events = plan.trials[list(EVENT_COLUMNS)].copy()
-    if plan.state is None:
-        events = events.drop(columns="state")
-    write_events(events, out / "events" / f"{plan.id}.tsv")
-    write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
-    write_synthetic_pose(
-        out / "pose" / f"{plan.id}.h5",
-        keypoints,
-        fps=fps,
-        rng=np.random.default_rng([seed, POSE_SALT, a_i, s_i]),
-        paw=tl.paw,
-        jitter=1.5 * k,
-    )
-    tr = plan.trials.copy()
-    tr.insert(0, "session", plan.id)
-    tr.insert(1, "animal", plan.animal)
-    tr["onset_frame"] = np.ceil(tr["onset"] * fps - 1e-9).astype(np.int64)
-    entry = {
-        "id": plan.id,
-        "animal": plan.animal,
-        "video": f"videos/{plan.id}.mp4",
-        "events": f"events/{plan.id}.tsv",
-        "roi": list(roi),
-        **({"state": plan.state} if plan.state is not None else {}),
-        "pose": f"pose/{plan.id}.h5",
-    }
+    tr, entry = write_session_files(
+        out, plan, tl, _frames(renderer, tl, keypoints), lambda: keypoints, roi=roi,
+        index=index, fps=fps, k=k, seed=seed, progress=progress,
+    )  # fmt: skip
     return tr, entry, len(tl.time)
 
 

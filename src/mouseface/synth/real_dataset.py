@@ -24,15 +24,14 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from mouseface.io.events import EVENT_COLUMNS, write_events
 from mouseface.io.outputs import write_parquet_atomic
-from mouseface.io.writer import write_video
 from mouseface.synth._schedule import SessionPlan
+from mouseface.synth._session_files import write_session_files
 from mouseface.synth._timeline import Timeline, _ar1, _bouts, _envelope, session_timeline
 from mouseface.synth.anatomy import Anatomy
 from mouseface.synth.faces import FaceFootage, load_faces
 from mouseface.synth.landmarks import LANDMARK_NAMES, find_landmarks
-from mouseface.synth.pose import POSE_SALT, real_keypoints, write_synthetic_pose
+from mouseface.synth.pose import real_keypoints
 from mouseface.synth.profiles import AU_NAMES, EMOTIONS, PROFILES
 from mouseface.synth.real_render import RealFaceRenderer, Variant
 
@@ -49,8 +48,6 @@ __all__ = [
 STYLE_SD = 0.3  # sd of the log-normal gain per action unit and emotion of an animal
 DROPOUT = 0.15  # probability that an animal does not use an action unit at all
 _CROSSFADE = 6  # frames of cross-fade between two clips of the footage
-_CRF = 26
-_PRESET = "ultrafast"
 _STYLE_SALT = 0x5E1F  # separates the style/variant random streams from the plan's
 
 
@@ -338,19 +335,20 @@ def write_real_sessions(
             nrng = np.random.default_rng([seed, _STYLE_SALT, i, s_i + 1])
             tl, yaw = _extra_nuisance(tl, plan.duration, fps, nrng)
             src = playback(r.footage, len(tl.time), fps=fps, rng=nrng)
-            write_video(
-                out / "videos" / f"{plan.id}.mp4",
+            tr, entry = write_session_files(
+                out,
+                plan,
+                tl,
                 _frames(r, tl, yaw, src),
+                lambda r=r, tl=tl, yaw=yaw: real_keypoints(r, tl, yaw),
+                roi=roi,
+                index=(i, s_i),
                 fps=fps,
-                crf=_CRF,
-                preset=_PRESET,
-                progress=None if progress is None else (lambda _n: progress(1)),
+                k=k,
+                seed=seed,
+                subject=ident,
+                progress=progress,
             )
-            events = plan.trials[list(EVENT_COLUMNS)].copy()
-            if plan.state is None:
-                events = events.drop(columns="state")
-            write_events(events, out / "events" / f"{plan.id}.tsv")
-            write_parquet_atomic(out / "truth" / f"{plan.id}.parquet", tl.truth())
             track = r.landmark_track(tl.au, dx=tl.dx, dy=tl.dy, rotation=tl.rotation, yaw=yaw)
             lm = {"frame": np.arange(len(tl.time), dtype=np.int64), "time": tl.time}
             for j, n in enumerate(LANDMARK_NAMES):
@@ -360,29 +358,6 @@ def write_real_sessions(
             write_parquet_atomic(
                 out / "truth" / "landmarks" / f"{plan.id}.parquet", pd.DataFrame(lm)
             )
-            write_synthetic_pose(
-                out / "pose" / f"{plan.id}.h5",
-                real_keypoints(r, tl, yaw),
-                fps=fps,
-                rng=np.random.default_rng([seed, POSE_SALT, i, s_i]),
-                paw=tl.paw,
-                jitter=1.5 * k,
-            )
-            tr = plan.trials.copy()
-            tr.insert(0, "session", plan.id)
-            tr.insert(1, "animal", plan.animal)
-            tr["onset_frame"] = np.ceil(tr["onset"] * fps - 1e-9).astype(np.int64)
             trials.append(tr)
-            sessions.append(
-                {
-                    "id": plan.id,
-                    "animal": plan.animal,
-                    "subject": ident,
-                    "video": f"videos/{plan.id}.mp4",
-                    "events": f"events/{plan.id}.tsv",
-                    "roi": list(roi),
-                    **({"state": plan.state} if plan.state is not None else {}),
-                    "pose": f"pose/{plan.id}.h5",
-                }
-            )
+            sessions.append(entry)
     return sessions, trials, animals
