@@ -179,37 +179,23 @@ def locked_traces_plot(
         horizontal_spacing=0.07,
         vertical_spacing=0.16 if nrows > 1 else 0.1,
     )
-    for i, emo in enumerate(traces, start=1):
-        tr = traces[emo]
-        meta = {"panel": emo, "emotion": emo, "column": "strength"}
+    # (panel, emotion, trace, column): one panel per emotion's strength, then every emotion's
+    # change together in the last panel (the only traces in the legend)
+    bands = [(i, emo, tr, "strength") for i, (emo, tr) in enumerate(traces.items(), start=1)]
+    bands += [(len(panels), emo, tr, "change") for emo, tr in (change or {}).items()]
+    for i, emo, tr, column in bands:
         for t in _band_traces(
             tr.t,
             tr.mean,
             tr.sem,
             colour=colours.get(emo, "#333333"),
             name=emo,
-            meta=meta,
+            meta={"panel": emo, "emotion": emo, "column": column},
             xaxis=_axis_name("x", i),
             yaxis=_axis_name("y", i),
-            showlegend=False,
+            showlegend=column == "change",
         ):
             fig.add_trace(t)
-    if change:
-        i = len(panels)
-        for emo, tr in change.items():
-            meta = {"panel": emo, "emotion": emo, "column": "change"}
-            for t in _band_traces(
-                tr.t,
-                tr.mean,
-                tr.sem,
-                colour=colours.get(emo, "#333333"),
-                name=emo,
-                meta=meta,
-                xaxis=_axis_name("x", i),
-                yaxis=_axis_name("y", i),
-                showlegend=True,
-            ):
-                fig.add_trace(t)
     for i in range(1, len(panels) + 1):
         xref, yref = _axis_name("x", i), _axis_name("y", i)
         for name, colour in (("baseline", "#9ecae1"), ("response", "#fdae6b")):

@@ -23,6 +23,20 @@ _CRF = 26
 _PRESET = "ultrafast"
 
 
+def equal_rois(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> list[list[int]]:
+    """One ROI per animal, all of the largest face box's size, each centred on its animal's face
+    and kept inside the ``(h, w)`` frame; equal sizes give equal HOG lengths."""
+    h, w = size
+    bw = min(max(b[2] for b in boxes), w // 2 * 2)
+    bh = min(max(b[3] for b in boxes), h // 2 * 2)
+    rois = []
+    for x, y, ww, hh in boxes:
+        x0 = int(np.clip(round(x + ww / 2 - bw / 2), 0, w - bw))
+        y0 = int(np.clip(round(y + hh / 2 - bh / 2), 0, h - bh))
+        rois.append([x0, y0, int(bw), int(bh)])
+    return rois
+
+
 def write_session_files(
     out: Path,
     plan: SessionPlan,

@@ -38,7 +38,7 @@ from mouseface.synth._schedule import (
     plan_animal,
     plan_paired,
 )
-from mouseface.synth._session_files import write_session_files
+from mouseface.synth._session_files import equal_rois, write_session_files
 from mouseface.synth._timeline import Timeline, session_timeline
 from mouseface.synth.anatomy import Anatomy, random_anatomy
 from mouseface.synth.faces import FaceFootage
@@ -184,20 +184,6 @@ def planned_frames(
         n_animals, seed, trials_per_stimulus, states, pairing, licl_tail, opto, opto_epochs
     )
     return sum(int(round(p.duration * fps)) for _, pairs in plan for p, _ in pairs)
-
-
-def _common_rois(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> list[list[int]]:
-    """One ROI per animal, all of the same size (the largest face box), each centred on its
-    animal's face and kept inside the frame; equal sizes give equal HOG lengths."""
-    h, w = size
-    bw = min(max(b[2] for b in boxes), w // 2 * 2)
-    bh = min(max(b[3] for b in boxes), h // 2 * 2)
-    rois = []
-    for x, y, ww, hh in boxes:
-        x0 = int(np.clip(round(x + ww / 2 - bw / 2), 0, w - bw))
-        y0 = int(np.clip(round(y + hh / 2 - bh / 2), 0, h - bh))
-        rois.append([x0, y0, int(bw), int(bh)])
-    return rois
 
 
 def _frames(renderer: FaceRenderer, tl: Timeline, keypoints: np.ndarray) -> Iterator[np.ndarray]:
@@ -369,7 +355,7 @@ def generate_dataset(
         )
         planned = []  # nothing left for the cartoon loop below
     renderers = [FaceRenderer(anatomy, size=size) for anatomy, _ in planned]
-    rois = _common_rois([r.face_box for r in renderers], size) if renderers else []
+    rois = equal_rois([r.face_box for r in renderers], size) if renderers else []
     jobs = []
     for a_i, ((anatomy, pairs), renderer, roi) in enumerate(
         zip(planned, renderers, rois, strict=True)

@@ -27,11 +27,9 @@ from mouseface.io.pose import write_pose_dlc
 from mouseface.synth._timeline import Timeline
 from mouseface.synth.landmarks import LANDMARK_NAMES
 from mouseface.synth.real_render import RealFaceRenderer
-from mouseface.synth.render import FaceRenderer
 
 __all__ = [
     "POSE_SALT",
-    "cartoon_keypoints",
     "shape_keypoints",
     "frame_pose",
     "real_keypoints",
@@ -69,28 +67,6 @@ def shape_keypoints(points: dict) -> np.ndarray:
     out[_K["ear_tip"]] = ear[16]
     out[_K["mouth"]] = points["mouth"][1]
     out[_K["whisker_pad"]] = points["pad"].mean(axis=0)
-    return out
-
-
-def cartoon_keypoints(renderer: FaceRenderer, tl: Timeline) -> np.ndarray:
-    """Keypoints of every frame of a cartoon session, read off the drawn outlines.
-
-    Parameters
-    ----------
-    renderer : FaceRenderer
-        The animal's renderer.
-    tl : Timeline
-        The session's per-frame action units and nuisances.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 ``(n_frames, len(KEYPOINT_NAMES), 2)``: x, y in frame pixels.
-    """
-    n = len(tl.time)
-    out = np.empty((n, len(KEYPOINT_NAMES), 2))
-    for i in range(n):
-        out[i] = shape_keypoints(renderer.shapes(tl.au[i], **frame_pose(tl, i)).points)
     return out
 
 

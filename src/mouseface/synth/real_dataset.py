@@ -26,7 +26,7 @@ import pandas as pd
 
 from mouseface.io.outputs import write_parquet_atomic
 from mouseface.synth._schedule import SessionPlan
-from mouseface.synth._session_files import write_session_files
+from mouseface.synth._session_files import equal_rois, write_session_files
 from mouseface.synth._timeline import Timeline, _ar1, _bouts, _envelope, session_timeline
 from mouseface.synth.anatomy import Anatomy
 from mouseface.synth.faces import FaceFootage, load_faces
@@ -201,20 +201,6 @@ def _extra_nuisance(
     return dataclasses.replace(tl, paw=paw), yaw
 
 
-def _equal_rois(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> list[list[int]]:
-    """One ROI per animal, all of the largest box's size, centred on each face, inside the
-    frame (equal sizes give equal HOG lengths)."""
-    h, w = size
-    bw = min(max(b[2] for b in boxes), w // 2 * 2)
-    bh = min(max(b[3] for b in boxes), h // 2 * 2)
-    rois = []
-    for x, y, ww, hh in boxes:
-        x0 = int(np.clip(round(x + ww / 2 - bw / 2), 0, w - bw))
-        y0 = int(np.clip(round(y + hh / 2 - bh / 2), 0, h - bh))
-        rois.append([x0, y0, int(bw), int(bh)])
-    return rois
-
-
 def _frames(
     r: RealFaceRenderer, tl: Timeline, yaw: np.ndarray, src: tuple[np.ndarray, ...]
 ) -> Iterator[np.ndarray]:
@@ -309,7 +295,7 @@ def write_real_sessions(
                 seed=int(anatomy.seed),
             )
         )
-    rois = _equal_rois([r.face_box for r in renderers], size)
+    rois = equal_rois([r.face_box for r in renderers], size)
     sessions: list[dict] = []
     trials: list[pd.DataFrame] = []
     animals: list[dict] = []
