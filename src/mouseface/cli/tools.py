@@ -79,15 +79,9 @@ def score(
     from dataclasses import asdict
 
     from mouseface.decoding.scoring import headline_score, score_against_truth, score_trials
-    from mouseface.errors import InputError
     from mouseface.io.outputs import write_text_atomic
 
     def go() -> None:
-        if not (out / "trials.parquet").is_file():
-            raise InputError(
-                f"{out}: no trials.parquet; give the output folder of 'mouseface run' "
-                "(run it first)"
-            )
         opts = {"n_permutations": permutations, "n_boot": boot}
         frames = (
             score_against_truth(out, truth, **opts)

@@ -233,7 +233,7 @@ def score_against_truth(
         No truth table for a session, no ``predicted`` column, or frames that do not match.
     """
     out, data = Path(out_dir), Path(data_dir)
-    trials = pd.read_parquet(out / "trials.parquet")
+    trials = _read_trials(out)
     t_all, p_all, g_all = [], [], []
     for sid, tr in trials.groupby("session", sort=True):
         path = data / "truth" / f"{sid}.parquet"
@@ -275,6 +275,16 @@ WINDOW_RULE = (
 )
 
 
+def _read_trials(out: Path) -> pd.DataFrame:
+    """``out/trials.parquet``; InputError when ``out`` is not the output folder of a run."""
+    path = out / "trials.parquet"
+    if not path.is_file():
+        raise InputError(
+            f"{out}: no trials.parquet; give the output folder of 'mouseface run' (run it first)"
+        )
+    return pd.read_parquet(path)
+
+
 def _provenance(out: Path) -> dict:
     import json
 
@@ -304,7 +314,7 @@ def score_window_frames(
     windows = {"baseline": (-2.0, 0.0), "response": (0.0, 2.0)}
     windows |= {k: tuple(v) for k, v in
                 ((_provenance(out).get("config") or {}).get("windows") or {}).items()}  # fmt: skip
-    trials = pd.read_parquet(out / "trials.parquet")
+    trials = _read_trials(out)
     if missing := {"session", "animal", "onset", "emotion"} - set(trials.columns):
         raise InputError(f"{out / 'trials.parquet'}: no column(s) {sorted(missing)}")
     t_all, p_all, g_all = [], [], []
@@ -388,9 +398,7 @@ def score_trials(
         No ``trials.parquet``, no ``predicted`` column, or no emotion trial.
     """
     path = Path(out_dir) / "trials.parquet"
-    if not path.is_file():
-        raise InputError(f"{path}: not found; is {out_dir} the output folder of 'mouseface run'?")
-    trials = pd.read_parquet(path)
+    trials = _read_trials(Path(out_dir))
     if "predicted" not in trials:
         raise InputError(f"{path}: no 'predicted' column; decoding needs at least 2 animals")
     t = trials[trials["emotion"].notna() & trials["predicted"].notna()]
