@@ -227,8 +227,8 @@ def extract_features(
         (:data:`VIDEO_FEATURE_SETS`).
     flow_params : dict, optional
         For ``flow``: ``cell`` (px), ``sigma`` (px), ``reference_frames`` (the reference face is
-        the median of the first this-many frames, at least one chunk's worth is not waited
-        for), ``weight`` (stored in the ``feature_weights`` attribute).
+        the median of this many first frames, taken from the first chunk only, so that flow
+        streams like HOG), ``weight`` (stored in the ``feature_weights`` attribute).
     stabiliser : callable, optional
         ``f(frames) -> (aligned_frames, shifts)`` applied to each chunk of crops.
     chunk_size : int
