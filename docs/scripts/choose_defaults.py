@@ -7,6 +7,7 @@ Usage::
     python ../shared/tools/der_tiles.py der                         # DER mosaics -> tiles
     python docs/scripts/choose_defaults.py dev101 runs hog32 hog16 hog16+flow
     python docs/scripts/choose_defaults.py der runs-der hog32 hog16 hog12 hog16+flow
+    python docs/scripts/choose_defaults.py dev101 runs hog16+flow@gate1 hog16+flow@gate2  # gates
 
 For each variant it runs ``mouseface run`` (no analyses, no report) on the data folder's
 ``mouseface.yaml`` with the variant's config keys, then prints one JSON line: on synthetic data
@@ -41,6 +42,12 @@ VARIANTS = {
     },
     "paper": {"features": ["hog"], "hog": {"preset": "paper"}},
 }
+# the neutral gate (robust z of a frame's change), with the default features
+for _gate in (1, 1.5, 2, 3, 5):
+    VARIANTS[f"hog16+flow@gate{_gate:g}"] = {
+        **VARIANTS["hog16+flow"],
+        "analyses": {"decoding": {"change_threshold": float(_gate)}},
+    }
 
 
 def run_variant(data: Path, name: str, out_root: Path) -> dict:

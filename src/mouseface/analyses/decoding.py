@@ -25,7 +25,8 @@ from permuting the out-of-fold predictions within animal (no refit: a held-out f
 prediction never used its label).
 
 Options (``analyses: {decoding: {...}}``): ``decoders``, ``schemes``, ``change_threshold``
-(5.0), ``max_frames`` (120 per session and class, for speed), ``n_boot`` (1000),
+(2.0, :data:`mouseface.decoding.GATE_THRESHOLD`), ``max_frames`` (120 per session and class,
+for speed), ``n_boot`` (1000),
 ``n_permutations`` (1000), ``permutation_schemes`` ([animal]), ``n_splits`` (5),
 ``test_size`` (0.25), ``ci`` (0.95), ``seed`` (0), ``exclude_flagged`` (true),
 ``valid_only`` (true).

@@ -18,7 +18,7 @@ cross-validation on synthetic data (more PCA components let the linear model fit
 animal-specific directions and fail on a held-out animal). The pipeline's former quick decoders
 (PCA 30, 200 trees, standardised logistic regression with C = 0.1, no gate) are gone.
 
-The gate (``gate=GATE_THRESHOLD``): a frame whose change z-score (column 0 of ``X``: change from
+The gate (``gate=GATE_THRESHOLD``, 2): a frame whose change z-score (column 0 of ``X``: change from
 its neutral prototype, robust z against baseline frames) is ``<= gate`` is ``neutral``.
 """
 
@@ -31,14 +31,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from mouseface.decoding.estimators import PrototypeClassifier
-from mouseface.decoding.gated import ChangeGatedClassifier
+from mouseface.decoding.gated import GATE_THRESHOLD, ChangeGatedClassifier
 from mouseface.errors import InputError
 
 __all__ = ["DECODERS", "GATE_THRESHOLD", "make_decoder"]
 
 DECODERS = ("prototype", "forest", "linear")
-GATE_THRESHOLD = 5.0
-"""Default neutral gate: robust z-score of a frame's change against the baseline frames."""
 
 
 def make_decoder(

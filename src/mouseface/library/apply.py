@@ -13,7 +13,7 @@ is resized and warped the same way -> HOG with the library's parameters -> per f
 - ``change_z`` = robust z-score of ``change`` against the baseline frames (all frames without
   events);
 - ``predicted`` and ``p_<class>``: the decoders' neutral gate with the same threshold as the
-  pipeline and the analyses (:data:`mouseface.decoding.GATE_THRESHOLD`, ``change_z <= 5`` is
+  pipeline and the analyses (:data:`mouseface.decoding.GATE_THRESHOLD`, ``change_z <= 2`` is
   ``"neutral"``), the other frames named by a nearest-prototype classifier
   (:class:`~mouseface.decoding.PrototypeClassifier`) whose prototypes are the library's
   directions ``prototype_e - prototype_neutral``: the emotion with the highest ``match``.
