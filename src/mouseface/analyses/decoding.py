@@ -288,7 +288,10 @@ def decoding_section(tables: dict[str, pd.DataFrame], *, st: DecodeSettings, not
     for dec in st.decoders:
         g = conf[(conf["decoder"] == dec) & (conf["scheme"] == main) & (conf["level"] == "frame")]
         if not g.empty:
-            mats[(dec, main)] = g.pivot(index="true", columns="predicted", values="count").fillna(0)
+            m = g.pivot(index="true", columns="predicted", values="count")
+            # square: a class only ever predicted (or only true) gets its row (column) of zeros
+            labels = sorted(set(m.index) | set(m.columns))
+            mats[(dec, main)] = m.reindex(index=labels, columns=labels).fillna(0)
     if mats:
         parts.append(
             _img(

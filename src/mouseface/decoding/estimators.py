@@ -102,12 +102,18 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
 
 
 def clip_components(est: BaseEstimator, n_rows: int, n_features: int) -> BaseEstimator:
-    """Clip a pipeline's PCA size to what ``n_rows`` training rows of ``n_features`` allow.
+    """Fit a pipeline's sizes to ``n_rows`` training rows of ``n_features``.
 
-    Returns the same estimator (its ``pca__n_components`` set to at most ``n_rows - 1`` and
-    ``n_features``); an estimator without a ``pca`` step is returned unchanged.
+    Returns the same estimator: its ``pca__n_components`` set to at most ``n_rows - 1`` and
+    ``n_features``, and a random forest's fractional ``rf__max_samples`` turned into the same
+    number of rows (at least 1), which scikit-learn accepts without its small-sample warning when a
+    fold has only a few frames above the gate. Other estimators are returned unchanged.
     """
     if isinstance(est, Pipeline) and "pca" in est.named_steps:
         k = min(est.named_steps["pca"].n_components, n_rows - 1, n_features)
         est.set_params(pca__n_components=max(1, k))
+    if isinstance(est, Pipeline) and "rf" in est.named_steps:
+        frac = est.named_steps["rf"].max_samples
+        if isinstance(frac, float):
+            est.set_params(rf__max_samples=max(1, int(frac * n_rows)))
     return est

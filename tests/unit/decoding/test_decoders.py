@@ -185,3 +185,20 @@ def test_decoding_table_counts_match_tests():
     assert set(frame["held_out"]) == {"m0", "m1", "m2"} and set(frame["fold"]) == {0, 1, 2}
     trial = table[(table["level"] == "trial") & (table["metric"] == "n_test")]
     assert trial["value"].sum() == rows.loc[d.response, "cluster"].nunique()
+
+
+def test_gated_forest_fits_a_handful_of_changed_frames_as_sklearn_would():
+    # a fold with 10 frames above the gate: the forest's fraction of rows per tree (0.5) becomes
+    # 5 rows, without scikit-learn's small-sample warning (an error under filterwarnings) and
+    # with the same trees as the fraction would grow
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 6))
+    y = np.array(["neutral"] * 30 + ["pain"] * 5 + ["pleasure"] * 5, dtype=object)
+    X[:30, 0] = 0.0  # below the gate
+    X[30:, 0] = 9.0  # the 10 changed frames
+    est = make_decoder("forest", gate=2.0).fit(X, y)
+    assert est.n_gated_ == 10
+    assert est.estimator_.named_steps["rf"].max_samples == 5
+    ref = make_decoder("forest").set_params(pca__n_components=5, rf__max_samples=5)
+    ref = ref.fit(X[30:, 1:], y[30:])
+    np.testing.assert_array_equal(est.predict_changed(X), ref.predict(X[:, 1:]))
