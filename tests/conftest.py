@@ -8,6 +8,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
+
+# One BLAS/OpenMP thread for the whole suite, unless the caller chose (OMP_NUM_THREADS set). The
+# tests fit many small models (tens of trials, a few thousand frames), where a second BLAS
+# thread gains nothing, and on a 2-core machine that is busy with anything else (another job,
+# the --jobs 2 and n_jobs=-1 worker processes the tests start) an idle BLAS thread spins against
+# the busy core: neural decoding's permutation test (mouseface.neural.decoding) took 20.5 s
+# instead of 1.1 s, `mouseface demo` 406 s instead of 266 s. The variables reach the libraries
+# loaded later and the worker processes; threadpool_limits the BLAS numpy has already loaded
+# (pytest's zarr plugin imports numpy before this file).
+if "OMP_NUM_THREADS" not in os.environ:
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+    threadpool_limits(limits=1)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
