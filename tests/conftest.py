@@ -51,10 +51,21 @@ def der_dir(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def der_run(der_dir: Path, tmp_path_factory) -> Path:
-    """Output folder of the DER dose-response check, run exactly as ../shared/tools/README.md
-    says: cut the mosaics into one session per trial with der_tiles.py, then `mouseface run`."""
+    """Output folder of the DER dose-response check, run as ../shared/tools/README.md says: cut
+    the mosaics into one session per trial with der_tiles.py, then `mouseface run`.
+
+    Every analysis runs on these real videos, the decoding analysis with its ``animal`` and
+    ``random`` schemes only: its ``session`` scheme would hold out each of the 90 one-trial
+    sessions in turn (90 of its 98 folds; 200 s of the 320 s run, and no test reads it; the
+    scheme is tested in tests/integration/analyses/test_analyses_decoding.py). The pipeline's
+    own decoding (``decoding.parquet``, ``predicted``) always leaves one animal out: on the
+    same tiles, ``trials.parquet``, ``decoding.parquet`` and every ``frames.parquet`` were
+    identical with and without this option.
+    """
+    import yaml
     from typer.testing import CliRunner
 
+    from mouseface.analyses import ANALYSES
     from mouseface.cli import app
 
     root = tmp_path_factory.mktemp("der")
@@ -64,6 +75,9 @@ def der_run(der_dir: Path, tmp_path_factory) -> Path:
     subprocess.run(
         [sys.executable, str(tool), str(root / "tiles"), *mosaics], check=True, capture_output=True
     )
+    analyses = {name: {} for name in ANALYSES} | {"decoding": {"schemes": ["animal", "random"]}}
+    with (root / "tiles" / "mouseface.yaml").open("a") as fh:
+        fh.write(yaml.safe_dump({"analyses": analyses}, sort_keys=False))  # registry order
     res = CliRunner().invoke(
         app,
         ["run", str(root / "tiles" / "mouseface.yaml"), "--out", str(root / "out"), "--jobs", "2"],
