@@ -24,6 +24,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from mouseface.errors import InputError
 
@@ -127,17 +128,20 @@ def decode_emotion(
         raise InputError("neural decoding needs trials of at least two emotions")
     est = estimator if estimator is not None else neural_decoder()
     cv = _splitter(y, g, n_splits)
-    pred = cross_val_predict(est, X, y, groups=g, cv=cv)
-    score, perm, _ = permutation_test_score(
-        est,
-        X,
-        y,
-        groups=g,
-        cv=cv,
-        n_permutations=n_permutations,
-        scoring="balanced_accuracy",
-        random_state=seed,
-    )
+    # one BLAS/OpenMP thread: hundreds of small refits (trials x neurons), where a second thread
+    # only spins against a busy core (20x slower on a loaded 2-core machine)
+    with threadpool_limits(limits=1):
+        pred = cross_val_predict(est, X, y, groups=g, cv=cv)
+        score, perm, _ = permutation_test_score(
+            est,
+            X,
+            y,
+            groups=g,
+            cv=cv,
+            n_permutations=n_permutations,
+            scoring="balanced_accuracy",
+            random_state=seed,
+        )
     p = (1.0 + np.sum(perm >= score)) / (1.0 + len(perm))
     full_pred = np.full(len(ok), None, dtype=object)
     full_pred[ok] = pred
