@@ -228,7 +228,9 @@ def extract_features(
     flow_params : dict, optional
         For ``flow``: ``cell`` (px), ``sigma`` (px), ``reference_frames`` (the reference face is
         the median of this many first frames, taken from the first chunk only, so that flow
-        streams like HOG), ``weight`` (stored in the ``feature_weights`` attribute).
+        streams like HOG), ``head`` (keep the head's movement; default ``False``: each frame's
+        affine fit of the flow is subtracted), ``weight`` (stored in the ``feature_weights``
+        attribute).
     stabiliser : callable, optional
         ``f(frames) -> (aligned_frames, shifts)`` applied to each chunk of crops.
     chunk_size : int
@@ -251,8 +253,8 @@ def extract_features(
     ExtractResult
     """
     hog_params = dict(hog_params or {})
-    flow_params = {"cell": 16, "sigma": 1.5, "reference_frames": 64, "weight": 0.05,
-                   **(flow_params or {})}  # fmt: skip
+    flow_params = {"cell": 16, "sigma": 1.5, "reference_frames": 64, "head": False,
+                   "weight": 0.05, **(flow_params or {})}  # fmt: skip
     sets = tuple(feature_sets)
     unknown = [x for x in sets if x not in VIDEO_FEATURE_SETS]
     if unknown:
@@ -312,7 +314,9 @@ def extract_features(
                         cell=int(flow_params["cell"]),
                         sigma=float(flow_params["sigma"]),
                     )
-                g["flow"].append(cell_flow(faces, flow_ref, n_jobs=n_jobs))
+                g["flow"].append(
+                    cell_flow(faces, flow_ref, head=bool(flow_params["head"]), n_jobs=n_jobs)
+                )
             for key, val in (
                 ("time", item.times),
                 ("motion", motion),

@@ -89,17 +89,20 @@ class FlowParams(BaseModel):
     """Cell flow (:mod:`mouseface.features.flow`): per-cell displacement against a reference.
 
     ``cell``: cell size in px of the resized face (``hog.face_width``); ``sigma``: Gaussian
-    smoothing (px) before the Lucas-Kanade step; ``reference_frames``: the reference face is the
-    median of the session's first this-many frames; ``weight``: factor on the flow (px) when it
-    is stacked beside other feature sets, so that each set carries a comparable share of a
-    frame's change (HOG cells are unit vectors; 0.05 px^-1 puts a 2-px movement of a cell at
-    the size of a strong HOG change; chosen in ``docs/validation.md``).
+    smoothing (px) of both images before the dense (DIS) optical flow; ``reference_frames``: the
+    reference face is the median of the session's first this-many frames; ``head``: keep the
+    head's own movement in the flow (``false``, the default, subtracts each frame's best affine
+    fit of the cells' flow: shift, roll, zoom); ``weight``: factor on
+    the flow (px) when it is stacked beside other feature sets, so that each set carries a
+    comparable share of a frame's change (HOG cells are unit vectors; 0.05 px^-1 puts a 2-px
+    movement of a cell at the size of a strong HOG change; chosen in ``docs/validation.md``).
     """
 
     model_config = _STRICT
     cell: int = Field(16, ge=4, le=256)
     sigma: float = Field(1.5, ge=0, le=20)
     reference_frames: int = Field(64, ge=1)
+    head: bool = False
     weight: float = Field(0.05, gt=0)
 
 
