@@ -48,6 +48,19 @@ for _gate in (1, 1.5, 2, 3, 5):
         **VARIANTS["hog16+flow"],
         "analyses": {"decoding": {"change_threshold": float(_gate)}},
     }
+# dense (DIS) cell flow without the head's movement, read by the standardised logistic decoder
+# (the flow of these variants is the flow of the code they run on: DIS since the flow commit)
+VARIANTS["hog16+flow@logistic"] = {**VARIANTS["hog16+flow"], "decoders": ["logistic", "prototype"]}
+for _gate in (-1000, 0, 1, 2):
+    VARIANTS[f"hog16+flow@logistic@gate{_gate:g}"] = {
+        **VARIANTS["hog16+flow@logistic"],
+        "analyses": {"decoding": {"change_threshold": float(_gate)}},
+    }
+for _w in (0.2, 1.0):
+    VARIANTS[f"hog16+flow{_w:g}@logistic@gate-1000"] = {
+        **VARIANTS["hog16+flow@logistic@gate-1000"],
+        "flow": {"weight": _w},
+    }
 
 
 def run_variant(data: Path, name: str, out_root: Path) -> dict:

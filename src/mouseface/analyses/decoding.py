@@ -16,7 +16,8 @@ prototype and a z reference built from the session's OTHER trials' baseline fram
 scored baseline frame never helped define its own reference. The same label-free rule
 selects the stimulus-window frames the ``frame`` level scores (those in which the face has
 changed; early frames of the window, before the face responds, and weak trials stay below
-it); ``frame_all`` scores every frame, ``trial`` the majority of each trial's changed frames.
+it); ``frame_all`` scores every frame, ``trial`` each trial named by the emotion most of its
+frames are named (frames named ``neutral`` do not vote).
 
 Cross-validation: leave one animal out (``animal``), leave one session out (``session``),
 repeated random splits of trials (``random``). Accuracy, balanced accuracy, per-class F1 and
@@ -76,7 +77,7 @@ _SCHEME_TEXT = {
 _LEVEL_TEXT = {
     "frame": "baseline + changed stimulus-window frames",
     "frame_all": "all baseline and stimulus-window frames",
-    "trial": "trials (majority of changed frames)",
+    "trial": "trials (majority of frames named an emotion)",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -105,10 +106,14 @@ def clip_components(est: BaseEstimator, n_rows: int, n_features: int) -> BaseEst
     """Fit a pipeline's sizes to ``n_rows`` training rows of ``n_features``.
 
     Returns the same estimator: its ``pca__n_components`` set to at most ``n_rows - 1`` and
-    ``n_features``, and a random forest's fractional ``rf__max_samples`` turned into the same
-    number of rows (at least 1), which scikit-learn accepts without its small-sample warning when a
-    fold has only a few frames above the gate. Other estimators are returned unchanged.
+    ``n_features`` (those a leading column selection keeps), and a random forest's fractional
+    ``rf__max_samples`` turned into the same number of rows (at least 1), which scikit-learn
+    accepts without its small-sample warning when a fold has only a few frames above the gate.
+    Other estimators are returned unchanged.
     """
+    if isinstance(est, Pipeline) and isinstance(est.steps[0][1], ColumnTransformer):
+        kept = [c for _, _, c in est.steps[0][1].transformers if isinstance(c, slice)]
+        n_features = sum(len(range(n_features)[c]) for c in kept) or n_features
     if isinstance(est, Pipeline) and "pca" in est.named_steps:
         k = min(est.named_steps["pca"].n_components, n_rows - 1, n_features)
         est.set_params(pca__n_components=max(1, k))

@@ -4,9 +4,9 @@
   :func:`~mouseface.decoding.evaluation.frame_predictions`) names every frame of one of its
   sessions, read in blocks (features as in the frame set: ``[change_z, HOG - neutral]`` with the
   frame's own, possibly cross-fitted, neutral prototype);
-- :func:`trial_calls`: a trial is named by the majority of its changed response-window frames
-  (the decoding analysis' ``trial`` level and its rule for a trial with no changed frame), with
-  each class's share of the votes;
+- :func:`trial_calls`: a trial is named by the emotion most of its response-window frames are
+  named (the decoding analysis' ``trial`` level and its rule for a trial with no frame named an
+  emotion), with each class's share of the votes;
 - :func:`decoding_table`: per-fold scores and confusion counts of the frame and trial levels.
 """
 
@@ -74,14 +74,16 @@ def trial_calls(
     onsets: np.ndarray,
     response: tuple[float, float],
     predicted: np.ndarray,
-    changed: np.ndarray,
     usable: np.ndarray,
     classes: np.ndarray,
     *,
     as_changed: np.ndarray | None = None,
     change_z: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each trial named by the majority of its changed response-window frames.
+    """Each trial named by the emotion most of its response-window frames are named.
+
+    Frames named ``neutral`` do not vote (see :func:`~mouseface.decoding.evaluation.
+    window_votes`).
 
     Parameters
     ----------
@@ -93,14 +95,12 @@ def trial_calls(
         Response window relative to the onset, s.
     predicted : ndarray, shape (n,)
         Every frame's prediction.
-    changed : ndarray of bool, shape (n,)
-        Frames above the neutral gate.
     usable : ndarray of bool, shape (n,)
         Frames without a quality flag (all of a window's frames are used when none is).
     classes : ndarray, shape (k,), sorted, containing ``neutral``
     as_changed, change_z : ndarray, shape (n,), optional
-        Every frame's label without the gate and its change z-score: a trial with no changed
-        frame is then named by its most changed frames
+        Every frame's label without the gate and its change z-score: a trial with no frame
+        named an emotion is then named by its most changed frames
         (:func:`~mouseface.decoding.evaluation.window_votes`), otherwise ``neutral``.
 
     Returns
@@ -121,7 +121,6 @@ def trial_calls(
         counts = window_votes(
             labels,
             predicted[m],
-            changed[m],
             as_changed=None if as_changed is None else as_changed[m],
             change_z=None if change_z is None else change_z[m],
         )
@@ -134,8 +133,8 @@ def decoding_table(d: FrameData, oof: OutOfFold, *, decoder: str) -> pd.DataFram
     """Tidy per-fold table of ``decoding.parquet`` (leave one animal out).
 
     Levels: ``frame`` (every baseline and response-window frame of the frame data, the gate
-    included: a response frame called neutral is an error) and ``trial`` (majority of the
-    changed frames). Metrics per fold: accuracy, balanced_accuracy, n_test, and ``count`` rows
+    included: a response frame called neutral is an error) and ``trial`` (the emotion most of
+    its frames are named). Metrics per fold: accuracy, balanced_accuracy, n_test, and ``count`` rows
     (true, predicted).
     """
     table = level_table(d, oof)

@@ -373,9 +373,9 @@ def headline_score(out_dir: str | os.PathLike[str], **options: float) -> FrameSc
 
 
 TRIAL_RULE = (
-    "every emotion trial, named by the majority of its changed response-window frames (when none "
-    "changed: of its most changed quarter, read behind the gate), out of fold (the trial's "
-    "animal was not in training)"
+    "every emotion trial, named by the emotion most of its response-window frames are named "
+    "(frames named neutral do not vote; when none is named an emotion: its most changed quarter, "
+    "read behind the gate), out of fold (the trial's animal was not in training)"
 )
 
 

@@ -131,6 +131,9 @@ class FrameSet:
         Per session and flag: frames flagged, of all frames (for the quality table).
     frames : dict
         session -> :class:`SessionNeutral` of every frame (to compute features of any frame).
+    columns : dict
+        Feature set name -> its columns of ``X`` (when the sessions' features are a stack of
+        named sets, :class:`~mouseface.io.feature_store.FeatureMatrix`; else empty).
     """
 
     rows: pd.DataFrame
@@ -138,6 +141,7 @@ class FrameSet:
     neutral: dict[str, np.ndarray] = field(default_factory=dict)
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
     frames: dict[str, SessionNeutral] = field(default_factory=dict)
+    columns: dict[str, slice] = field(default_factory=dict)
 
 
 def _fps(times: np.ndarray) -> float:
@@ -200,7 +204,7 @@ def build_frame_set(
     InputError
         No session has a trial, or a session has no usable baseline frame.
     """
-    rows, feats, neutral, quality, per_frame = [], [], {}, [], {}
+    rows, feats, neutral, quality, per_frame, columns = [], [], {}, [], {}, None
     for s in sessions:
         trials = s.trials
         if valid_only and "valid" in trials:
@@ -213,6 +217,15 @@ def build_frame_set(
             raise InputError(
                 f"session {s.session}: features.zarr has {hog.shape[0]} HOG rows but "
                 f"frames.parquet {len(times)} frames; re-run the pipeline on this folder"
+            )
+        layout = hog.slices() if hasattr(hog, "slices") else {}
+        if columns is None:
+            columns = layout
+        elif layout != columns:
+            raise InputError(
+                f"session {s.session}: its features are {list(layout) or 'one unnamed set'} "
+                f"({hog.shape[1]} columns), other sessions' {list(columns) or 'one unnamed set'}; "
+                "run every session of a project with the same features"
             )
         good = s.frames["good"].to_numpy(bool) if "good" in s.frames else None
         moving = s.frames["motion_outlier"].to_numpy(bool) if "motion_outlier" in s.frames else None
@@ -280,6 +293,7 @@ def build_frame_set(
         neutral=neutral,
         quality=pd.DataFrame(quality),
         frames=per_frame,
+        columns=columns or {},
     )
 
 

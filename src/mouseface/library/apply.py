@@ -62,8 +62,8 @@ class LibraryResult:
         predicted, p_<class>.
     trials : DataFrame or None
         Per trial (with events): as ``trials.parquet`` of a run, plus ``emotion`` from the
-        library's stimulus map and ``predicted`` (the majority of the response window's frames
-        above the gate, ``neutral`` if none: the pipeline's rule).
+        library's stimulus map and ``predicted`` (the emotion most of the response window's
+        frames are named, ``neutral`` if none: the pipeline's rule).
     transform : Transform
         Registration of the video's face onto the library's reference face.
     reference : str
@@ -252,9 +252,8 @@ def apply_library(
     write_parquet_atomic(out / "frames.parquet", frames)
     trials = None
     if ev is not None:
-        changed = change_z > decoder.threshold
         trials = _trials(ev, times, change, strength, emotions, good, masks, predicted, lib,
-                         changed, decoder.classes_, as_changed, change_z)  # fmt: skip
+                         decoder.classes_, as_changed, change_z)  # fmt: skip
         write_parquet_atomic(out / "trials.parquet", trials)
     write_json_atomic(
         out / "library_apply.json",
@@ -276,7 +275,6 @@ def _trials(
     masks,
     predicted,
     lib,
-    changed,
     classes,
     as_changed,
     change_z,
@@ -288,7 +286,7 @@ def _trials(
     table.insert(2, "emotion", [lib.stimuli.get(t, t) for t in ev["trial_type"]])
     windows = tuple((lib.windows or {}).get("response", (0.0, 2.0)))
     call, _ = trial_calls(
-        times, ev["onset"].to_numpy(float), windows, predicted, changed, good, classes,
+        times, ev["onset"].to_numpy(float), windows, predicted, good, classes,
         as_changed=as_changed, change_z=change_z,
     )  # fmt: skip
     table["predicted"] = call

@@ -181,8 +181,8 @@ def decoding_dataset(
     per trial, the gated decoders of :func:`mouseface.decoding.factory.make_decoder`, folds
     holding out one subject (or animal). Each held-out animal's fold decoder of the first of
     ``cfg.decoders`` then names every frame of its sessions: ``predicted`` and ``p_<class>``
-    are added to ``sessions/<id>/frames.parquet``; a trial's ``predicted`` is the majority of
-    its changed response-window frames and ``p_<class>`` each class's share of them.
+    are added to ``sessions/<id>/frames.parquet``; a trial's ``predicted`` is the emotion most
+    of its response-window frames are named and ``p_<class>`` each class's share of them.
 
     Returns
     -------
@@ -256,7 +256,6 @@ def decoding_dataset(
             trials.loc[mine, "onset"].to_numpy(float),
             response,
             pred,
-            neutral.change_z > st.threshold,
             usable,
             classes,
             as_changed=as_changed,

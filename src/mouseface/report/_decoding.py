@@ -114,8 +114,8 @@ def decoding_section(out: Outputs) -> Section:
                 summary,
                 "Cross-validated scores: mean ± SD [min–max] over folds. Frame level: every "
                 "baseline and response-window frame (at most 120 per session and class), the "
-                "neutral gate included; trial level: the majority of a trial's changed "
-                "frames." + held,
+                "neutral gate included; trial level: the emotion most of a trial's frames "
+                "are named (frames named neutral do not vote)." + held,
                 index=False,
                 bid="decoding-scores",
             )

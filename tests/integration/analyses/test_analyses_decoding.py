@@ -195,3 +195,18 @@ def test_decoding_bad_input(project: tuple[Path, Path]) -> None:
     fs = build_frame_set(one, windows=ctx.windows)
     with pytest.raises(InputError, match="at least 2 animals"):
         decode_frames(fs, DecodeSettings(schemes=("animal",), n_permutations=0, n_boot=10))
+
+
+def test_frame_set_knows_each_feature_sets_columns(project: tuple[Path, Path]) -> None:
+    """The stacked features' layout reaches the decoders (``logistic`` reads the flow)."""
+    from mouseface.io.feature_store import open_store, store_feature_sets
+
+    _, out = project
+    ctx = load_context(out)
+    fs = build_frame_set(inputs_from_context(ctx), windows=ctx.windows, exclude_flagged=False)
+    store = next(out.glob("sessions/*/features.zarr"))
+    sets = store_feature_sets(open_store(store))
+    assert list(fs.columns) == sets and len(sets) >= 1
+    edges = [0] + [fs.columns[n].stop for n in sets]
+    assert [fs.columns[n].start for n in sets] == edges[:-1]  # side by side, in order
+    assert edges[-1] == fs.X.shape[1]

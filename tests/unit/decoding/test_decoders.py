@@ -49,7 +49,7 @@ def test_prototype_classifier_from_given_prototypes():
     ]
 
 
-@pytest.mark.parametrize("name", ["prototype", "forest", "linear"])
+@pytest.mark.parametrize("name", ["prototype", "forest", "linear", "logistic"])
 def test_leave_one_animal_out_decodes_separable_classes(name):
     X, y, g = _data()
     oof = cross_validate(lambda: make_decoder(name), X, y, _by_animal(g))
@@ -129,28 +129,34 @@ def test_permuted_predictions_match_brute_force_and_keep_group_margins():
     assert np.allclose(same, scores(t, p_const, classes)["balanced_accuracy"])
 
 
-def test_trial_calls_majority_of_changed_frames():
+def test_trial_calls_majority_of_frames_named_an_emotion():
     times = np.arange(20) / 10.0
     pred = np.array(["neutral"] * 10 + ["pain"] * 6 + ["joy"] * 4, dtype=object)
-    changed = np.zeros(20, bool)
-    changed[11:20] = True
     call, share = trial_calls(
-        times, np.array([0.0, 1.0, 5.0]), (0.0, 1.0), pred, changed, np.ones(20, bool),
+        times, np.array([0.0, 1.0, 5.0]), (0.0, 1.0), pred, np.ones(20, bool),
         np.array(["joy", "neutral", "pain"], dtype=object),
     )  # fmt: skip
-    assert call.tolist() == ["neutral", "pain", None]  # no changed frame; 5 pain vs 4 joy; none
+    assert call.tolist() == ["neutral", "pain", None]  # nothing named; 6 pain vs 4 joy; none
     np.testing.assert_allclose(share[0], [0, 1, 0])
-    np.testing.assert_allclose(share[1], [4 / 9, 0, 5 / 9])
-    # with the labels behind the gate, the first trial (nothing changed) is named by its most
-    # changed quarter of frames (ceil 2.5 = 3): frames 7 and 9 (joy), then frame 0 (pain)
+    np.testing.assert_allclose(share[1], [4 / 10, 0, 6 / 10])
+    # neutral frames among emotion frames do not vote: 3 pain + 7 neutral is pain
+    mixed = np.array(["neutral"] * 10 + ["pain"] * 3 + ["neutral"] * 7, dtype=object)
+    call, share = trial_calls(
+        times, np.array([1.0]), (0.0, 1.0), mixed, np.ones(20, bool),
+        np.array(["joy", "neutral", "pain"], dtype=object),
+    )  # fmt: skip
+    assert call.tolist() == ["pain"]
+    np.testing.assert_allclose(share[0], [0, 0, 1])
+    # with the labels behind the gate, the first trial (no frame named an emotion) is named by
+    # its most changed quarter of frames (ceil 2.5 = 3): frames 7 and 9 (joy), then frame 0 (pain)
     as_changed = np.array(["pain"] * 7 + ["joy", "pain", "joy"] + ["pain"] * 10, dtype=object)
     z = np.zeros(20)
     z[[7, 9]] = [4.0, 3.0]
     call, share = trial_calls(
-        times, np.array([0.0, 1.0]), (0.0, 1.0), pred, changed, np.ones(20, bool),
+        times, np.array([0.0, 1.0]), (0.0, 1.0), pred, np.ones(20, bool),
         np.array(["joy", "neutral", "pain"], dtype=object), as_changed=as_changed, change_z=z,
     )  # fmt: skip
-    assert call.tolist() == ["joy", "pain"]  # the changed trial keeps its gated majority
+    assert call.tolist() == ["joy", "pain"]  # the named trial keeps its majority
     np.testing.assert_allclose(share[0], [2 / 3, 0, 1 / 3])  # 3 of 10 frames: joy, joy, pain
 
 
@@ -158,13 +164,12 @@ def test_trial_votes_use_the_same_rule_as_trial_calls():
     labels = np.array(["joy", "neutral", "pain"], dtype=object)
     cluster = np.array(["a"] * 8 + ["b"] * 8)
     pred = np.array(["neutral"] * 8 + ["neutral"] * 5 + ["pain"] * 3, dtype=object)
-    changed = np.array([False] * 13 + [True] * 3)
     as_changed = np.array(["pain"] * 6 + ["joy"] * 2 + ["joy"] * 8, dtype=object)
     z = np.r_[np.zeros(6), 2.0, 1.0, np.zeros(8)]
-    trials, votes = trial_votes(cluster, pred, changed, labels, as_changed=as_changed, change_z=z)
+    trials, votes = trial_votes(cluster, pred, labels, as_changed=as_changed, change_z=z)
     assert trials.tolist() == ["a", "b"]
     np.testing.assert_allclose(votes, [[1, 0, 0], [0, 0, 1]])  # a: top 2 of 8 are joy
-    _, plain = trial_votes(cluster, pred, changed, labels)
+    _, plain = trial_votes(cluster, pred, labels)
     np.testing.assert_allclose(plain, [[0, 1, 0], [0, 0, 1]])  # without: a is neutral
 
 
@@ -202,3 +207,22 @@ def test_gated_forest_fits_a_handful_of_changed_frames_as_sklearn_would():
     ref = make_decoder("forest").set_params(pca__n_components=5, rf__max_samples=5)
     ref = ref.fit(X[30:, 1:], y[30:])
     np.testing.assert_array_equal(est.predict_changed(X), ref.predict(X[:, 1:]))
+
+
+def test_logistic_reads_the_flow_columns_only_and_names_every_frame_itself():
+    X, y, g = _data(d=40)
+    hog, flow = slice(0, 30), slice(30, 40)
+    rng = np.random.default_rng(1)
+    gated = np.hstack([np.full((len(y), 1), -5.0), X])  # every frame below any gate
+    est = make_decoder("logistic", gate=2.0, columns={"hog": hog, "flow": flow}).fit(gated, y)
+    assert est.estimator_.named_steps["pca"].n_components == 10  # clipped to the 10 flow columns
+    noisy = gated.copy()
+    noisy[:, 1:31] = rng.normal(0, 5, (len(y), 30))  # the HOG columns do not matter
+    np.testing.assert_array_equal(est.predict(noisy), est.predict(gated))
+    np.testing.assert_allclose(est.predict_proba(noisy), est.predict_proba(gated))
+    # not gated: frames whose change is below the gate are still named by the classifier
+    assert np.mean(est.predict(gated) == y) > 0.9
+    assert set(est.predict(gated)) == {"neutral", "pain", "pleasure"}
+    # the gated decoders call them all neutral
+    proto = make_decoder("prototype", gate=2.0).fit(np.hstack([np.full((len(y), 1), 5.0), X]), y)
+    assert set(proto.predict(gated)) == {"neutral"}
