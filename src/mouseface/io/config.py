@@ -310,7 +310,7 @@ class ProjectConfig(BaseModel):
     stabilise: bool = False
     align_sessions: bool = False
     prototype_frames: int = Field(10, ge=1)
-    decoders: tuple[str, ...] = ("prototype", "forest")
+    decoders: tuple[str, ...] = ("logistic", "prototype")
     chunk_size: int = Field(256, ge=1)
     n_jobs: int = Field(-1, description="HOG threads per session (-1 = all cores)")
     analyses: dict[str, dict] = Field(

@@ -123,7 +123,7 @@ def test_decoding_analysis(project: tuple[Path, Path]) -> None:
     assert {"decoder", "scheme", "level", "fold", "metric", "value", "ci_low", "ci_high"} <= set(
         s.columns
     )
-    assert set(s["decoder"]) == {"prototype", "forest", "linear"}
+    assert set(s["decoder"]) == {"prototype", "forest", "linear", "logistic"}
     assert set(s["scheme"]) == {"animal", "session", "random"}
     assert set(s["level"]) == {"frame", "frame_all", "trial"}
     pooled = s[(s["fold"] == "pooled") & s["class"].isna()]
