@@ -16,8 +16,8 @@ behind the neutral gate (:class:`~mouseface.decoding.gated.ChangeGatedClassifier
   standardised, PCA (50 components), then multinomial logistic regression with a strong L2
   penalty (C = 0.01). The flow (:mod:`mouseface.features.flow`, the head's own movement
   removed) moves in proportion to the face's movement; on the real-face development data HOG
-  beside it lowered this readout (0.54 -> 0.42 of the truth-chosen frames of unseen mice, 0.53
-  with HOG's share cut to a third). Chosen on the development data of ``docs/validation.md``.
+  beside it lowered this readout (0.525 -> 0.413 of the truth-chosen frames of unseen mice,
+  ``docs/scripts/flow_readout.py``). Chosen on the development data of ``docs/validation.md``.
 
 These settings were chosen by the earlier decoding analysis with leave-one-animal-out
 cross-validation on synthetic data (more PCA components let the linear model fit

@@ -16,16 +16,16 @@ first (Gaussian, ``sigma`` px) against sensor noise.
 
 An earlier version took one Lucas-Kanade step per cell, exactly linear but only for movements of
 a pixel or two; on the real-face development data it named 0.21 of the truth-chosen frames of
-unseen mice where pooled DIS flow names 0.47 (the same standardised logistic readout;
-``docs/validation.md``).
+unseen mice where pooled DIS flow names 0.46-0.48 (the same standardised logistic readout,
+exploratory; ``docs/validation.md``).
 
 The head of a head-fixed mouse still shifts, rolls and turns a little, and that moves every cell
 at once. With ``head=False`` (the default of the pipeline) each frame's best affine fit of the
 flow over the cell centres (``dx = a + b x + c y``, likewise ``dy``: shift, roll, zoom, shear,
 and to first order a small yaw) is subtracted, so that what is left is the movement of parts of
 the face against each other: 6 of the ``2 * cells`` numbers are lost, the head's movement with
-them. On the real-face development data this took the same readout from 0.48 to 0.54 of the
-truth-chosen frames of unseen mice.
+them. On the real-face development data this took the same readout from 0.463 to 0.525 of the
+truth-chosen frames of unseen mice (``docs/scripts/flow_readout.py``).
 
 Features are ``(dx, dy)`` of every whole cell in pixels of the resized face, row-major over cells,
 ``dx`` then ``dy`` per cell: shape ``(n, cells_y * cells_x * 2)``. Subtracting a neutral
