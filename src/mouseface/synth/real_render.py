@@ -248,7 +248,7 @@ class RealFaceRenderer:
         mx = row_x.astype(f32)[None, :] + col_x.astype(f32)[:, None]
         my = row_y.astype(f32)[None, :] + col_y.astype(f32)[:, None]
         for a, f in zip(np.asarray(au, dtype=np.float64).tolist(), self._fields, strict=True):
-            if f is None or abs(a) < 1e-3:
+            if f is None or a == 0.0:  # exactly linear: no amplitude is too small to add
                 continue
             y0, y1, x0, x1, fx, fy = f
             vx, vy = mx[y0:y1, x0:x1], my[y0:y1, x0:x1]

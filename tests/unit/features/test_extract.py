@@ -35,7 +35,7 @@ def _face_video(path: Path, n: int = 40) -> Path:
 def test_hog_and_flow_are_stored_side_by_side(tmp_path: Path):
     video = _face_video(tmp_path / "v.mp4")
     params = {"orientations": 8, "pixels_per_cell": (16, 16), "cells_per_block": (1, 1)}
-    flow_params = {"cell": 16, "sigma": 1.5, "reference_frames": 4, "weight": 0.1}
+    flow_params = {"cell": 16, "sigma": 1.5, "reference_frames": 4, "head": True, "weight": 0.1}
     res = extract_features(
         video, tmp_path / "f.zarr", hog_params=params, feature_sets=["hog", "flow"],
         flow_params=flow_params, chunk_size=16,
@@ -56,6 +56,14 @@ def test_hog_and_flow_are_stored_side_by_side(tmp_path: Path):
     m = open_features(tmp_path / "f.zarr")
     assert m.shape == (40, 350)
     np.testing.assert_allclose(m[:][:, 280:], 0.1 * g["flow"][:], rtol=1e-6)
+    # by default the head's movement is removed: the same drift then reads as no movement
+    extract_features(
+        video, tmp_path / "g.zarr", hog_params=params, feature_sets=["flow"],
+        flow_params={**flow_params, "head": False}, chunk_size=16,
+    )  # fmt: skip
+    still = open_store(tmp_path / "g.zarr")["flow"][:]
+    np.testing.assert_allclose(still, cell_flow(frames, ref, head=False), atol=1e-4)
+    assert np.abs(still[:, 0::2].mean(axis=1)).max() < 0.2
 
 
 def test_a_face_too_small_for_the_cells_is_named_with_the_fix(tmp_path: Path):
