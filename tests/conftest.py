@@ -23,6 +23,31 @@ if "OMP_NUM_THREADS" not in os.environ:
         os.environ.setdefault(_var, "1")
     threadpool_limits(limits=1)
 
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which appends the group to node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test an ``xdist_group``: "der" for the users of the session fixture
+    ``der_run``, else its module's path.
+
+    The suite runs on 2 workers with ``--dist loadgroup`` (pyproject's ``addopts``), which sends
+    every test of one group to the same worker: each module's module-scoped fixtures are built
+    once, as in a serial run, and so is ``der_run`` (the DER run, minutes), which tests in two
+    modules share. The other session fixtures only name paths, cheap to make on both workers.
+    xdist carries the group to its scheduler as a node id suffix (``...::test@group``), which
+    pytest 9.2 drops (pytest-xdist#1386: tests spread over both workers, nothing fails): hence
+    pytest < 9.2 in the ``test`` extra. Nothing is marked without xdist (``-p no:xdist``), where
+    the mark is not registered.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "der_run" in getattr(item, "fixturenames", ()):
+            group = "der"
+        else:
+            group = item.path.relative_to(config.rootpath).as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
