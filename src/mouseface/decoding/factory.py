@@ -66,6 +66,8 @@ def make_decoder(
     gate : float, optional
         Wrap the decoder in :class:`ChangeGatedClassifier` with this threshold (``X`` then has
         the change z-score as column 0); None = a plain classifier of the feature rows.
+        ``logistic`` is wrapped with no threshold (``-inf``): it takes the same rows as the
+        gated decoders but names every frame itself.
     n_components : int
         PCA components of ``forest`` and ``linear`` (clipped to what a fold's data allow).
     n_estimators : int
@@ -127,7 +129,8 @@ def make_decoder(
     if gate is None:
         return est
     # logistic has its own neutral class, trained on the baseline frames: it names every frame
-    # itself (the gate removed two thirds of its right calls on real faces of unseen mice)
+    # itself (behind the 2-z gate the same readout fell from 0.54 to 0.33 of the real-face
+    # development frames, docs/validation.md)
     return ChangeGatedClassifier(est, threshold=-np.inf if name == "logistic" else float(gate))
 
 
