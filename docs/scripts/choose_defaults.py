@@ -56,11 +56,11 @@ for _gate in (-1000, 0, 1, 2):
         **VARIANTS["hog16+flow@logistic"],
         "analyses": {"decoding": {"change_threshold": float(_gate)}},
     }
-for _w in (0.2, 1.0):
-    VARIANTS[f"hog16+flow{_w:g}@logistic@gate-1000"] = {
-        **VARIANTS["hog16+flow@logistic@gate-1000"],
-        "flow": {"weight": _w},
-    }
+# the flow's weight beside HOG (change, strength, prototypes, the gated decoders), with the
+# dense flow: it reads movements of many px, where the one-step flow the 0.05 was chosen for
+# saturated at 1-2 px
+for _w in (0.01, 0.02, 0.05):
+    VARIANTS[f"hog16+flow@w{_w:g}"] = {**VARIANTS["hog16+flow"], "flow": {"weight": _w}}
 
 
 def run_variant(data: Path, name: str, out_root: Path) -> dict:

@@ -18,7 +18,7 @@ from mouseface.errors import InputError
 from mouseface.expression import frameset
 from mouseface.expression.frameset import build_frame_set, inputs_from_context
 from mouseface.features.quality import flag_agreement
-from mouseface.io.config import HogParams, load_config
+from mouseface.io.config import HogParams, ProjectConfig, load_config
 from mouseface.pipeline import run_project
 from mouseface.synth import generate_dataset
 
@@ -156,7 +156,8 @@ def test_pipeline_and_analysis_give_the_same_predictions(project: tuple[Path, Pa
     both decode, with the same settings (defaults)."""
     _, out = project
     ctx = load_context(out)
-    ctx.options = {"decoders": ["prototype"], "schemes": ["animal"], "n_permutations": 0,
+    first = ProjectConfig.model_fields["decoders"].default[0]  # the pipeline's first decoder
+    ctx.options = {"decoders": [first], "schemes": ["animal"], "n_permutations": 0,
                    "n_boot": 20}  # fmt: skip
     res = decoding_analysis.run(ctx)
     pred = res.tables["predictions"]
