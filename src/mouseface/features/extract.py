@@ -27,6 +27,7 @@ from mouseface.errors import DecodeWarning, InputError
 from mouseface.features.flow import cell_flow, flow_reference, flow_shape
 from mouseface.features.hog import hog, hog_shape
 from mouseface.features.motion import brightness_flags, motion_energy
+from mouseface.io.config import FlowParams
 from mouseface.io.video import VideoReader
 
 __all__ = [
@@ -230,7 +231,7 @@ def extract_features(
         the median of this many first frames, taken from the first chunk only, so that flow
         streams like HOG), ``head`` (keep the head's movement; default ``False``: each frame's
         affine fit of the flow is subtracted), ``weight`` (stored in the ``feature_weights``
-        attribute).
+        attribute); missing keys take :class:`~mouseface.io.config.FlowParams`' defaults.
     stabiliser : callable, optional
         ``f(frames) -> (aligned_frames, shifts)`` applied to each chunk of crops.
     chunk_size : int
@@ -253,8 +254,7 @@ def extract_features(
     ExtractResult
     """
     hog_params = dict(hog_params or {})
-    flow_params = {"cell": 16, "sigma": 1.5, "reference_frames": 64, "head": False,
-                   "weight": 0.05, **(flow_params or {})}  # fmt: skip
+    flow_params = {**FlowParams().model_dump(), **(flow_params or {})}
     sets = tuple(feature_sets)
     unknown = [x for x in sets if x not in VIDEO_FEATURE_SETS]
     if unknown:
