@@ -38,7 +38,10 @@ from mouseface.io.outputs import write_netcdf_atomic
 __all__ = ["Library", "save_library", "load_library"]
 
 FORMAT = "mouseface-prototype-library"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: the cell flow is dense optical flow with the head's movement removed; libraries of format 1
+with ``flow`` among their features hold the former one-step flow and are refused (HOG-only
+libraries of format 1 are read as before)."""
 _HOG_KEYS = ("orientations", "pixels_per_cell", "cells_per_block", "block_norm", "transform_sqrt")
 
 
@@ -224,6 +227,14 @@ def load_library(path: str | os.PathLike[str]) -> Library:
             f"{path}: library format {ds.attrs['format_version']} is newer than this mouseface "
             f"({FORMAT_VERSION}); upgrade mouseface"
         )
+    features = json.loads(ds.attrs["features"]) if "features" in ds.attrs else ["hog"]
+    if int(ds.attrs.get("format_version", 0)) < 2 and "flow" in features:
+        raise InputError(
+            f"{path}: this library (format {ds.attrs.get('format_version', 0)}) holds cell flow "
+            "of an older mouseface (one Lucas-Kanade step per cell), which today's dense flow "
+            "would not match; run its project again ('mouseface run') and save the library anew "
+            "('mouseface library save')"
+        )
     missing = [v for v in ("prototype", "animal_prototype", "reference_face") if v not in ds]
     if missing:
         raise InputError(f"{path}: library lacks {', '.join(missing)}")
@@ -246,7 +257,7 @@ def load_library(path: str | os.PathLike[str]) -> Library:
         animal_faces=faces,
         hog=hog,
         face_shape=(int(ds.attrs["face_height"]), int(ds.attrs["face_width"])),
-        features=tuple(json.loads(ds.attrs["features"])) if "features" in ds.attrs else ("hog",),
+        features=tuple(features),
         flow=json.loads(ds.attrs["flow"]) if "flow" in ds.attrs else {},
         stimuli=_json_attr(ds, "stimuli", path),
         windows=_json_attr(ds, "windows", path),

@@ -92,6 +92,14 @@ def test_bad_library_files(tmp_path: Path) -> None:
         load_library(tmp_path / "newer.nc")
     with pytest.raises(InputError, match="mouseface run"):
         save_library(tmp_path / "nothing", tmp_path / "x.nc")
+    # a format-1 library with flow holds the former one-step flow: refused, HOG-only is read
+    with xr.open_dataset(path, engine="scipy") as ds:
+        old = ds.load().assign_attrs(format_version=1)
+    old.assign_attrs(features='["hog", "flow"]').to_netcdf(tmp_path / "v1f.nc", engine="scipy")
+    with pytest.raises(InputError, match="save the library anew"):
+        load_library(tmp_path / "v1f.nc")
+    old.assign_attrs(features='["hog"]').to_netcdf(tmp_path / "v1.nc", engine="scipy")
+    assert load_library(tmp_path / "v1.nc").features == ("hog",)
 
 
 def _rendered_library(renderer: FaceRenderer, box, face_shape) -> Library:
