@@ -14,17 +14,13 @@ import numpy as np
 
 from mouseface.errors import InputError
 from mouseface.features.hog import hog
+from mouseface.io.config import PAPER_HOG
 
 __all__ = ["PAPER_HOG_PARAMS", "bench_hog", "pupil_benchmark_frames"]
 
-#: HOG parameters of Dolensek et al. 2020.
-PAPER_HOG_PARAMS: dict[str, Any] = {
-    "orientations": 8,
-    "pixels_per_cell": (32, 32),
-    "cells_per_block": (1, 1),
-    "block_norm": "L2-Hys",
-    "transform_sqrt": True,
-}
+#: HOG parameters of Dolensek et al. 2020 (:data:`mouseface.io.config.PAPER_HOG`, the keyword
+#: arguments of :func:`~mouseface.features.hog.hog`: without the face width).
+PAPER_HOG_PARAMS: dict[str, Any] = {k: v for k, v in PAPER_HOG.items() if k != "face_width"}
 
 
 def pupil_benchmark_frames(video: str | Path, *, n_frames: int = 100) -> dict[str, np.ndarray]:
