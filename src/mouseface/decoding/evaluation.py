@@ -99,9 +99,7 @@ class DecodeSettings:
         ``columns`` (feature set -> its columns of the feature rows, :attr:`FrameData.columns`)
         lets a decoder that reads one set (``logistic``: the cell flow) find it.
         """
-        return make_decoder(
-            name, gate=self.threshold, random_state=self.seed, columns=columns or {}
-        )
+        return make_decoder(name, gate=self.threshold, random_state=self.seed, columns=columns)
 
 
 @dataclass(frozen=True)

@@ -222,15 +222,16 @@ def load_library(path: str | os.PathLike[str]) -> Library:
         raise InputError(f"{path}: not a netCDF prototype library ({exc})") from None
     if ds.attrs.get("format") != FORMAT:
         raise InputError(f"{path}: not a mouseface prototype library (format attribute missing)")
-    if int(ds.attrs.get("format_version", 0)) > FORMAT_VERSION:
+    version = int(ds.attrs.get("format_version", 0))
+    if version > FORMAT_VERSION:
         raise InputError(
-            f"{path}: library format {ds.attrs['format_version']} is newer than this mouseface "
+            f"{path}: library format {version} is newer than this mouseface "
             f"({FORMAT_VERSION}); upgrade mouseface"
         )
     features = json.loads(ds.attrs["features"]) if "features" in ds.attrs else ["hog"]
-    if int(ds.attrs.get("format_version", 0)) < 2 and "flow" in features:
+    if version < 2 and "flow" in features:
         raise InputError(
-            f"{path}: this library (format {ds.attrs.get('format_version', 0)}) holds cell flow "
+            f"{path}: this library (format {version}) holds cell flow "
             "of an older mouseface (one Lucas-Kanade step per cell), which today's dense flow "
             "would not match; run its project again ('mouseface run') and save the library anew "
             "('mouseface library save')"
