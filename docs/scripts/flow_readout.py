@@ -33,6 +33,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mouseface.decoding.evaluation import trial_votes
 from mouseface.decoding.scoring import truth_frames
 from mouseface.features.extract import common_face_size, resize_faces
 from mouseface.features.flow import cell_flow, flow_reference
@@ -105,11 +106,12 @@ def main(argv: list[str]) -> None:
                 p = model.predict(X[i])
                 true.append(s["label"][s["scored"]].astype(str))
                 pred.append(p[s["scored"]])
+                # the pipeline's trial rule (frames named neutral do not vote)
+                window = s["trial"] >= 0
+                trials, votes = trial_votes(s["trial"][window], p[window], model.classes_)
+                calls = dict(zip(trials, model.classes_[votes.argmax(axis=1)], strict=True))
                 for k, r in s["events"].iterrows():
-                    votes = pd.Series(p[s["trial"] == k])
-                    votes = votes[votes != "neutral"]
-                    call = votes.value_counts().index[0] if len(votes) else "neutral"
-                    trials_right.append(call == emotions[r.trial_type])
+                    trials_right.append(calls[str(k)] == emotions[r.trial_type])
         ba = balanced_accuracy_score(np.concatenate(true), np.concatenate(pred))
         print(f"{v:16s} frames {ba:.3f}  trials {np.mean(trials_right):.3f}", flush=True)
 
